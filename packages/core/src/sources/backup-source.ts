@@ -1,0 +1,96 @@
+import type { Readable } from 'node:stream';
+import type { Manifest, ManifestEntry } from '../repository/manifest.js';
+
+/** One thing a source hands to the engine. */
+export interface SourceEntry {
+  /** Unique within the backup: a relative POSIX path, or `schema.table`. */
+  name: string;
+  kind: string;
+  metadata: Record<string, unknown>;
+  /** Expected content bytes, for progress (an estimate for tables). */
+  estimatedBytes: number;
+  /**
+   * Opens the content. Absent for entries without content (directories, symlinks).
+   * The engine calls it at most once, when it is ready to consume.
+   */
+  open?: (signal: AbortSignal) => Promise<Readable>;
+  /**
+   * Set when the source knows the content is unchanged since the parent backup (files: same
+   * size and mtime). The engine reuses that entry's chunk list and SHA-256 without reading.
+   */
+  unchangedSince?: ManifestEntry;
+  /**
+   * Called after the content was consumed, to add metadata known only then
+   * (e.g. a table's row count and content checksum).
+   */
+  completeMetadata?: () => Record<string, unknown>;
+}
+
+export interface BackupRunContext {
+  signal: AbortSignal;
+  /** The previous successful backup of the same job, for incremental runs. */
+  parent: Manifest | null;
+  /** `full` or `force_full_backup`: re-read everything, ignore `unchangedSince`. */
+  full: boolean;
+  /** Restricts the run to these entries (e.g. `custom_parameters.tables`). */
+  only?: string[];
+}
+
+export interface BackupRunPlan {
+  /** Entries in the order they should be stored. */
+  entries: AsyncIterable<SourceEntry>;
+  /** Estimated total content bytes (0 if unknown). */
+  estimatedBytes: number;
+  /** Source-level metadata stored in the manifest (e.g. captured schema). */
+  metadata: Record<string, unknown>;
+  /** How many entries may be read at once (tables in parallel; files: 1+). */
+  parallelism: number;
+  /** Releases connections, snapshots, handles. Always called, also after failure. */
+  close(): Promise<void>;
+}
+
+/**
+ * Something that can be backed up. A source never writes to storage: it yields entries and
+ * the engine chunks, deduplicates, compresses, encrypts and stores them.
+ */
+export interface BackupSource {
+  readonly type: string;
+  /** The configuration with secrets masked: what manifests, logs and responses may show. */
+  describe(): Record<string, unknown>;
+  /** Opens the source (connections, snapshot) and lists what it will back up. */
+  open(context: BackupRunContext): Promise<BackupRunPlan>;
+}
+
+export interface RestoreRunContext {
+  signal: AbortSignal;
+  manifest: Manifest;
+  /** Entries to restore (already filtered by the caller's selection). */
+  entries: ManifestEntry[];
+  /** Restore options as the spec's `restore_options` / destination flags give them. */
+  options: Record<string, unknown>;
+}
+
+export interface EntryRestoreResult {
+  name: string;
+  /** Rows for tables, 1 for files. */
+  records: number;
+  bytes: number;
+}
+
+/**
+ * Where a restore writes. The engine streams each entry's verified plaintext to `restoreEntry`;
+ * the target checks what it can (a file's SHA-256, a table's row count) and throws
+ * `BackupError` naming the entry when something is wrong.
+ */
+export interface RestoreTarget {
+  /** Validates up front (tables that exist / are missing, permissions). Nothing is changed on failure. */
+  prepare(context: RestoreRunContext): Promise<void>;
+  /** How many entries may be written at once. */
+  readonly parallelism: number;
+  /** Writes one entry. `content` is null for entries without content. */
+  restoreEntry(entry: ManifestEntry, content: Readable | null, context: RestoreRunContext): Promise<EntryRestoreResult>;
+  /** After all entries: indexes, constraints, sequences, directory mtimes. */
+  finish(context: RestoreRunContext): Promise<Record<string, unknown>>;
+  /** Releases connections. Always called. */
+  close(): Promise<void>;
+}

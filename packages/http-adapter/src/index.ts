@@ -1,0 +1,2 @@
+// Filled by its own issue; nothing here pretends to work yet.
+export {};

@@ -1,0 +1,4 @@
+import { defineConfig } from 'tsup';
+import { tsupBase } from '../../tsup.base.js';
+
+export default defineConfig({ ...tsupBase, entry: { index: 'src/index.ts' }, external: ['@backupkit/core'] });
