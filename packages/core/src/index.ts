@@ -1,9 +1,12 @@
+// Public API of @backupkit/core. Each area owns its barrel; add exports there, not here.
 export * from './errors.js';
-export type * from './storage/storage-driver.js';
-export type * from './keys/key-provider.js';
-export type * from './repository/manifest.js';
-export type * from './sources/backup-source.js';
-export type * from './catalog/records.js';
-export type * from './catalog/catalog-repository.js';
-export type * from './service/backup-service.js';
-export type * from './service/events.js';
+export * from './storage/index.js';
+export * from './keys/index.js';
+export * from './repository/index.js';
+export * from './engine/index.js';
+export * from './sources/index.js';
+export * from './catalog/index.js';
+export * from './service/index.js';
+export * from './schedule/index.js';
+export * from './retention/index.js';
+export * from './notify/index.js';

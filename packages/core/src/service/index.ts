@@ -1,0 +1,2 @@
+export type * from './backup-service.js';
+export type * from './events.js';

@@ -1,0 +1,3 @@
+export type * from './backup-source.js';
+export * from './filesystem/index.js';
+export * from './postgres/index.js';
