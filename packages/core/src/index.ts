@@ -10,3 +10,4 @@ export * from './service/index.js';
 export * from './schedule/index.js';
 export * from './retention/index.js';
 export * from './notify/index.js';
+export * from './util/index.js';

@@ -94,3 +94,18 @@ export interface RestoreTarget {
   /** Releases connections. Always called. */
   close(): Promise<void>;
 }
+
+/**
+ * A kind of source the service can run: builds the backup side from a job's `source` and the
+ * restore side from a restore's `destination`. The service looks kinds up by `source.type`.
+ */
+export interface SourceKind {
+  /** The `source.type` / `destination.type` values this kind answers to, e.g. `['database', 'postgres']`. */
+  readonly types: readonly string[];
+  /** Problems with a source config, as `Issue` messages (empty when fine). No I/O. */
+  validateSource(config: Record<string, unknown>): string[];
+  /** A source for one run. `config` holds the real (unsealed) connection string / path. */
+  createSource(config: Record<string, unknown>): BackupSource;
+  /** A restore target for a restore's `destination` (real secrets), with the spec's `restore_options`. */
+  createRestoreTarget(destination: Record<string, unknown>, options: Record<string, unknown>): RestoreTarget;
+}
