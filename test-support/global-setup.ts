@@ -8,7 +8,9 @@ export default async function setup(): Promise<void> {
     await client.connect();
     await client.query('select 1');
   } catch (error) {
-    throw new Error(`PostgreSQL is required by the tests and is not reachable at ${adminDatabaseUrl()}: ${String(error)}`);
+    throw new Error(
+      `PostgreSQL is required by the tests and is not reachable at ${adminDatabaseUrl()}: ${String(error)}`,
+    );
   } finally {
     await client.end().catch(() => {});
   }

@@ -54,9 +54,26 @@ export interface AnalyticsAggregates {
     logical_size: number;
     total_duration: number;
   }>;
-  backup_types: Array<{ type: string; count: number; successful: number; total_size: number; total_duration: number }>;
-  storage_breakdown: Array<{ destination: string; storage_class: string | null; total_size: number; backup_count: number }>;
-  time_series: Array<{ date: string; backups_created: number; successful_backups: number; failed_backups: number; storage_used: number }>;
+  backup_types: Array<{
+    type: string;
+    count: number;
+    successful: number;
+    total_size: number;
+    total_duration: number;
+  }>;
+  storage_breakdown: Array<{
+    destination: string;
+    storage_class: string | null;
+    total_size: number;
+    backup_count: number;
+  }>;
+  time_series: Array<{
+    date: string;
+    backups_created: number;
+    successful_backups: number;
+    failed_backups: number;
+    storage_used: number;
+  }>;
 }
 
 /**
@@ -83,7 +100,12 @@ export interface CatalogRepository {
    * Atomically moves a schedule from occurrence `expectedNext` to `newNext`. Returns false when
    * another instance already claimed it (its `next_execution` is no longer `expectedNext`).
    */
-  claimScheduleOccurrence(jobId: string, expectedNext: string, newNext: string | null, now: string): Promise<boolean>;
+  claimScheduleOccurrence(
+    jobId: string,
+    expectedNext: string,
+    newNext: string | null,
+    now: string,
+  ): Promise<boolean>;
 
   /**
    * Inserts an execution unless the job already has one `queued` or `running`: then throws
@@ -92,7 +114,12 @@ export interface CatalogRepository {
   insertExecution(execution: ExecutionRecord): Promise<void>;
   getExecution(executionId: string): Promise<ExecutionRecord | null>;
   latestExecution(jobId: string): Promise<ExecutionRecord | null>;
-  listExecutions(filter: { job_id?: string; status?: ExecutionStatus[]; limit: number; offset: number }): Promise<Page<ExecutionRecord>>;
+  listExecutions(filter: {
+    job_id?: string;
+    status?: ExecutionStatus[];
+    limit: number;
+    offset: number;
+  }): Promise<Page<ExecutionRecord>>;
   updateExecution(executionId: string, patch: Partial<ExecutionRecord>): Promise<ExecutionRecord>;
   /**
    * Atomically sets `owner` and `status: 'running'` on the highest-priority oldest `queued`
@@ -117,7 +144,12 @@ export interface CatalogRepository {
   updateVerification(verificationId: string, patch: Partial<VerificationRecord>): Promise<VerificationRecord>;
 
   appendAudit(entry: AuditRecord): Promise<void>;
-  listAudit(filter: { principal?: string; action?: string; limit: number; offset: number }): Promise<Page<AuditRecord>>;
+  listAudit(filter: {
+    principal?: string;
+    action?: string;
+    limit: number;
+    offset: number;
+  }): Promise<Page<AuditRecord>>;
 
   /**
    * Fixed-window counter shared by every instance on this catalog: adds 1 to `key` in the

@@ -35,6 +35,11 @@ export interface BackupServiceEvents {
   'verification.progress': (event: ProgressEvent) => void;
   'verification.completed': (event: OutcomeEvent) => void;
   'verification.failed': (event: FailureEvent) => void;
-  'retention.applied': (event: { job_id: string; deleted: string[]; kept: string[]; dry_run: boolean }) => void;
+  'retention.applied': (event: {
+    job_id: string;
+    deleted: string[];
+    kept: string[];
+    dry_run: boolean;
+  }) => void;
   'notification.failed': (event: { job_id: string; channel: string; error: Error }) => void;
 }

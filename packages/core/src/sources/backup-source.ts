@@ -88,7 +88,11 @@ export interface RestoreTarget {
   /** How many entries may be written at once. */
   readonly parallelism: number;
   /** Writes one entry. `content` is null for entries without content. */
-  restoreEntry(entry: ManifestEntry, content: Readable | null, context: RestoreRunContext): Promise<EntryRestoreResult>;
+  restoreEntry(
+    entry: ManifestEntry,
+    content: Readable | null,
+    context: RestoreRunContext,
+  ): Promise<EntryRestoreResult>;
   /** After all entries: indexes, constraints, sequences, directory mtimes. */
   finish(context: RestoreRunContext): Promise<Record<string, unknown>>;
   /** Releases connections. Always called. */
