@@ -1,0 +1,258 @@
+import { randomBytes } from 'node:crypto';
+import type { Dir } from 'node:fs';
+import { type FileHandle, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { addAbortSignal, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BackupError } from '../errors.js';
+import { abortedError, hasErrno, toStorageError } from './local-errors.js';
+import { keyToPath, prefixToLocation, TEMP_PREFIX } from './local-key.js';
+import type {
+  DriverCallOptions,
+  GetOptions,
+  ObjectInfo,
+  PutOptions,
+  StorageCapabilities,
+  StorageDriver,
+} from './storage-driver.js';
+
+export interface LocalStorageDriverOptions {
+  /** Directory holding every object; created on the first `put`. Relative paths resolve against the cwd. */
+  root: string;
+}
+
+/** How often `put` retries when a concurrent `delete` pruned the directory it just created. */
+const MKDIR_ATTEMPTS = 5;
+
+/**
+ * Stores objects as files under a root directory: the embedded default driver.
+ *
+ * A `put` writes a uniquely named temp file beside the target, fsyncs it, renames it over the
+ * target and fsyncs the directory, so readers see the old object or the new one, never a part.
+ * Keys are validated (no `..`, absolute paths, backslashes or NUL) and can never leave the root.
+ */
+export class LocalStorageDriver implements StorageDriver {
+  readonly type = 'local';
+  readonly capabilities: StorageCapabilities = { rangeReads: true, atomicPut: true, storeChecksums: false };
+  readonly #root: string;
+
+  /** @throws BackupError `invalid_request` when `root` is missing or empty. */
+  constructor(options: LocalStorageDriverOptions) {
+    if (typeof options?.root !== 'string' || options.root.trim() === '') {
+      throw new BackupError('invalid_request', 'LocalStorageDriver needs a non-empty root directory');
+    }
+    this.#root = path.resolve(options.root);
+  }
+
+  /** The absolute directory the objects live in. */
+  get root(): string {
+    return this.#root;
+  }
+
+  /** The absolute file path of `key`. @throws BackupError `invalid_request` for invalid keys. */
+  describe(key: string): string {
+    return keyToPath(this.#root, key);
+  }
+
+  /**
+   * Atomically stores `body` under `key`. An aborted or failed put leaves neither the object
+   * nor a temp file behind (an existing object under `key` stays as it was).
+   * @throws BackupError `invalid_request`, `aborted`, `access_denied`, `storage_error`.
+   */
+  async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<void> {
+    const file = keyToPath(this.#root, key);
+    const { signal } = options;
+    if (signal?.aborted) {
+      if (body instanceof Readable) body.destroy();
+      throw abortedError('put', key, signal.reason);
+    }
+    const directory = path.dirname(file);
+    const temp = path.join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const handle = await this.#createTemp(directory, temp, key);
+    // The stream owns the handle: `flush` fsyncs before it closes, and destroy (error, abort) closes it.
+    const sink = handle.createWriteStream({ flush: true });
+    try {
+      const source = body instanceof Readable ? body : Readable.from([body]);
+      await pipeline(source, sink, signal ? { signal } : {});
+      if (options.contentLength !== undefined && sink.bytesWritten !== options.contentLength) {
+        throw new BackupError(
+          'invalid_request',
+          `put of ${key}: body had ${sink.bytesWritten} bytes, contentLength said ${options.contentLength}`,
+          { details: { key } },
+        );
+      }
+      if (signal?.aborted) throw abortedError('put', key, signal.reason);
+      await rename(temp, file);
+    } catch (error) {
+      if (!sink.closed) await new Promise<void>((resolve) => sink.destroy().once('close', () => resolve()));
+      await rm(temp, { force: true }).catch(() => {});
+      if (body instanceof Readable && !body.destroyed) body.destroy();
+      if (signal?.aborted) throw abortedError('put', key, signal.reason);
+      throw toStorageError(error, 'put', key, 'write');
+    }
+    // The rename is only durable once the directory entry is on disk.
+    await syncDirectory(directory).catch((error: unknown) => {
+      throw toStorageError(error, 'put', key, 'write');
+    });
+  }
+
+  /**
+   * Streams an object or a byte range of it. A range past the end yields the bytes up to the
+   * end (possibly none).
+   * @throws BackupError `not_found`, `invalid_request` (bad key or range), `aborted`, `access_denied`, `storage_error`.
+   */
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
+    const file = keyToPath(this.#root, key);
+    const { signal, range } = options;
+    if (range) validateRange(range, key);
+    if (signal?.aborted) throw abortedError('get', key, signal.reason);
+    let handle: FileHandle;
+    let size: number;
+    try {
+      handle = await open(file, 'r');
+    } catch (error) {
+      throw toStorageError(error, 'get', key);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new BackupError('not_found', `No object at key ${key}`, { details: { key } });
+      size = info.size;
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw toStorageError(error, 'get', key);
+    }
+    const start = range?.offset ?? 0;
+    const end = range?.length === undefined ? size - 1 : Math.min(size - 1, start + range.length - 1);
+    if (start > end) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // The stream owns the handle from here (autoClose) and closes it on end or destroy.
+    const stream = handle.createReadStream({ start, end });
+    return signal ? addAbortSignal(signal, stream) : stream;
+  }
+
+  /** @throws BackupError `invalid_request`, `access_denied`, `storage_error` (never `not_found`). */
+  async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
+    const file = keyToPath(this.#root, key);
+    if (options.signal?.aborted) throw abortedError('head', key, options.signal.reason);
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) return null;
+      return { key, size: info.size, lastModified: info.mtime };
+    } catch (error) {
+      if (hasErrno(error, 'ENOENT', 'ENOTDIR')) return null;
+      throw toStorageError(error, 'head', key);
+    }
+  }
+
+  /**
+   * Every object whose key starts with `prefix`, walking directories lazily (one open
+   * directory handle per level, entries read in batches), skipping in-flight temp files.
+   * @throws BackupError `invalid_request`, `aborted`, `access_denied`, `storage_error`.
+   */
+  async *list(prefix: string, options: DriverCallOptions = {}): AsyncIterable<ObjectInfo> {
+    const location = prefixToLocation(this.#root, prefix);
+    yield* this.#walk(location.directory, location.directoryKey, location.namePrefix, options.signal);
+  }
+
+  /** Removes an object and any directories it leaves empty. @throws BackupError `invalid_request`, `access_denied`, `storage_error`. */
+  async delete(key: string, options: DriverCallOptions = {}): Promise<void> {
+    const file = keyToPath(this.#root, key);
+    if (options.signal?.aborted) throw abortedError('delete', key, options.signal.reason);
+    try {
+      await unlink(file);
+    } catch (error) {
+      // A missing key, or a key that is only a directory of other keys, has no object to delete.
+      if (hasErrno(error, 'ENOENT', 'ENOTDIR', 'EISDIR')) return;
+      throw toStorageError(error, 'delete', key, 'write');
+    }
+    await this.#pruneEmptyDirectories(path.dirname(file));
+  }
+
+  async #createTemp(directory: string, temp: string, key: string): Promise<FileHandle> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await mkdir(directory, { recursive: true });
+        if (created !== undefined) await syncNewDirectories(created, directory);
+        return await open(temp, 'wx');
+      } catch (error) {
+        // A concurrent delete may prune the directory between mkdir and open: create it again.
+        if (hasErrno(error, 'ENOENT') && attempt < MKDIR_ATTEMPTS) continue;
+        throw toStorageError(error, 'put', key, 'write');
+      }
+    }
+  }
+
+  async #pruneEmptyDirectories(directory: string): Promise<void> {
+    let current = directory;
+    while (current !== this.#root && current.startsWith(this.#root + path.sep)) {
+      try {
+        await rmdir(current);
+      } catch {
+        return; // not empty (or already gone, or racing a put): stop pruning
+      }
+      current = path.dirname(current);
+    }
+  }
+
+  async *#walk(
+    directory: string,
+    directoryKey: string,
+    namePrefix: string,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ObjectInfo> {
+    let dir: Dir;
+    try {
+      dir = await opendir(directory, { bufferSize: 256 });
+    } catch (error) {
+      if (hasErrno(error, 'ENOENT', 'ENOTDIR')) return;
+      throw toStorageError(error, 'list', directoryKey || '/');
+    }
+    // for-await closes the Dir on completion, on error and when the consumer stops early.
+    for await (const entry of dir) {
+      if (signal?.aborted) throw abortedError('list', directoryKey || '/', signal.reason);
+      if (!entry.name.startsWith(namePrefix) || entry.name.startsWith(TEMP_PREFIX)) continue;
+      const key = directoryKey + entry.name;
+      const full = path.join(directory, entry.name);
+      if (entry.isDirectory()) {
+        yield* this.#walk(full, `${key}/`, '', signal);
+      } else if (entry.isFile()) {
+        const info = await stat(full).catch((error: unknown) => {
+          if (hasErrno(error, 'ENOENT')) return null; // deleted while listing
+          throw toStorageError(error, 'list', key);
+        });
+        if (info?.isFile()) yield { key, size: info.size, lastModified: info.mtime };
+      }
+    }
+  }
+}
+
+function validateRange(range: { offset: number; length?: number }, key: string): void {
+  const badOffset = !Number.isSafeInteger(range.offset) || range.offset < 0;
+  const badLength = range.length !== undefined && (!Number.isSafeInteger(range.length) || range.length < 0);
+  if (badOffset || badLength) {
+    throw new BackupError('invalid_request', `Invalid byte range for ${key}`, {
+      details: { key, offset: range.offset, length: range.length },
+    });
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** mkdir -p created `first`..`last`: each new entry is durable once its parent is synced. */
+async function syncNewDirectories(first: string, last: string): Promise<void> {
+  const stop = path.dirname(first);
+  for (let current = last; ; current = path.dirname(current)) {
+    const parent = path.dirname(current);
+    await syncDirectory(parent);
+    if (parent === stop || parent === current) return;
+  }
+}
