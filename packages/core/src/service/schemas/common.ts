@@ -1,0 +1,74 @@
+import { Cron } from 'croner';
+import { z } from 'zod';
+
+/** Compression levels each algorithm accepts (inclusive). `none` takes no level. */
+export const COMPRESSION_LEVELS = {
+  gzip: { min: 1, max: 9, default: 6 },
+  brotli: { min: 0, max: 11, default: 4 },
+  zstd: { min: 1, max: 19, default: 3 },
+} as const;
+
+export const FREQUENCIES = ['hourly', 'daily', 'weekly', 'monthly'] as const;
+
+/** True when `Intl` knows the IANA zone (the same zone database croner uses). */
+export function isValidTimeZone(zone: string): boolean {
+  if (zone.length === 0 || zone.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when croner accepts `expression` (5 or 6 fields). */
+export function isValidCron(expression: string): boolean {
+  if (expression.trim().split(/\s+/).length < 5) return false;
+  try {
+    new Cron(expression, { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const nonEmptyString = (max = 1000) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` });
+
+export const nonNegativeInt = () =>
+  z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(0, { error: 'must be 0 or more' });
+
+export const isoDateTime = () =>
+  z
+    .string()
+    .refine(
+      (value) => /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value),
+      {
+        error: 'must be an ISO-8601 date or date-time',
+      },
+    )
+    .refine((value) => !Number.isNaN(new Date(value).getTime()), { error: 'is not a valid date' });
+
+export const emailSchema = z.email({ error: 'must be an e-mail address' });
+
+export const notificationsSchema = z.strictObject({
+  on_success: z.boolean().default(false),
+  on_failure: z.boolean().default(true),
+  on_warning: z.boolean().default(false),
+  recipients: z.array(emailSchema).max(100).default([]),
+});
+
+/** A glob or name list (tables, include/exclude patterns). */
+export const nameList = () => z.array(nonEmptyString(500)).max(10_000);
+
+/** `key_id` values name master keys; they are never key material. */
+export const keyIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/, { error: 'must be a key id (letters, digits, _ . : / -)' });
