@@ -1,2 +1,4 @@
-export type * from './records.js';
 export type * from './catalog-repository.js';
+export { createMemoryCatalog, MemoryCatalog } from './memory-catalog.js';
+export { canonicalTime } from './record-columns.js';
+export type * from './records.js';
