@@ -7,6 +7,10 @@ export type BackupErrorCode =
   | 'validation_failed'
   | 'invalid_backup_config'
   | 'invalid_request'
+  // HTTP boundary (produced by the HTTP adapter)
+  | 'unauthorized'
+  | 'forbidden'
+  | 'payload_too_large'
   // lookups
   | 'not_found'
   | 'job_not_found'
