@@ -1,1 +1,3 @@
-export {};
+export * from './backup-engine.js';
+export * from './restore-engine.js';
+export type { BackupProgress, TransferProgress } from './progress.js';

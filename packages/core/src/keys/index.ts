@@ -1,1 +1,2 @@
 export type * from './key-provider.js';
+export * from './local-key-provider.js';

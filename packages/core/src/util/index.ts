@@ -1,2 +1,4 @@
-export * from './clock.js';
-export * from './ids.js';
+export * from './semaphore.js';
+export * from './concurrency.js';
+export * from './hash.js';
+export * from './abort.js';

@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BackupError, toBackupError } from '../errors.js';
+import { chunkStream } from '../repository/chunker.js';
+import { type CompressionSetting, normalizeCompression } from '../repository/compression.js';
+import type { ChunkRef, Manifest, ManifestEntry } from '../repository/manifest.js';
+import type { Repository } from '../repository/repository.js';
+import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from '../sources/backup-source.js';
+import { abortedError, linkedAbortController } from '../util/abort.js';
+import { forEachConcurrent } from '../util/concurrency.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { type BackupProgress, ProgressMeter } from './progress.js';
+
+export interface RunBackupOptions {
+  repository: Repository;
+  source: BackupSource;
+  /** Passed to `source.open`; its signal cancels the run too. */
+  context: BackupRunContext;
+  jobId: string;
+  backupId: string;
+  backupType: Manifest['backup_type'];
+  compression: CompressionSetting;
+  onProgress?: (progress: BackupProgress) => void;
+  signal?: AbortSignal;
+  /** Chunk writes in flight at once (default 4). */
+  chunkConcurrency?: number;
+  /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
+  progressIntervalMs?: number;
+}
+
+/**
+ * Runs one backup: source entries → content-defined chunks → dedup → compress → encrypt →
+ * storage, then writes the manifest (the commit) and returns it. Nothing is committed when it
+ * fails or is cancelled; chunks already written are orphans a later run reuses.
+ * @throws BackupError `aborted` when cancelled; source, key and storage errors as they come.
+ */
+export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
+  const { repository, source, context } = options;
+  const compression = normalizeCompression(options.compression);
+  const { controller, dispose } = linkedAbortController(options.signal, context.signal);
+  const signal = controller.signal;
+  const startedAt = new Date();
+  let plan: BackupRunPlan | undefined;
+  let writer: ChunkWriter | undefined;
+  try {
+    plan = await source.open({ ...context, signal });
+    if (signal.aborted) throw abortedError(signal);
+
+    // One listing up front tells incremental runs what is stored; full runs trust nothing and head() instead.
+    let known: Map<string, number> | null = null;
+    if (!context.full) {
+      known = new Map();
+      for await (const chunk of repository.listChunks({ signal })) known.set(chunk.id, chunk.storedBytes);
+    }
+    const activeWriter = new ChunkWriter({
+      repository,
+      compression,
+      known,
+      concurrency: options.chunkConcurrency ?? 4,
+      signal,
+      onFailure: (error) => controller.abort(error),
+    });
+    writer = activeWriter;
+
+    const meter = new ProgressMeter(plan.estimatedBytes, options.progressIntervalMs ?? 200);
+    const current = new Set<string>();
+    const report = (force = false, complete = false) => {
+      if (!options.onProgress || !meter.due(force)) return;
+      options.onProgress({
+        ...meter.snapshot(complete),
+        chunksWritten: activeWriter.newChunks,
+        bytesStored: activeWriter.storedBytes,
+        currentEntries: [...current],
+      });
+    };
+
+    const entries: ManifestEntry[] = [];
+    const names = new Set<string>();
+    await forEachConcurrent(plan.entries, Math.max(1, plan.parallelism), async (entry, index) => {
+      if (signal.aborted) throw abortedError(signal);
+      if (names.has(entry.name)) {
+        throw new BackupError('internal_error', `The source listed entry "${entry.name}" twice`, {
+          details: { entry: entry.name },
+        });
+      }
+      names.add(entry.name);
+      meter.entriesTotal++;
+      current.add(entry.name);
+      try {
+        entries[index] = await backupEntry(entry, {
+          repository,
+          writer: activeWriter,
+          full: context.full,
+          signal,
+          onBytes: (n) => {
+            meter.bytesDone += n;
+            report();
+          },
+        });
+      } catch (error) {
+        // Stop the other entries promptly; the first error is what the run reports.
+        controller.abort(error);
+        throw error;
+      } finally {
+        current.delete(entry.name);
+      }
+      meter.entriesDone++;
+      report();
+    });
+    await activeWriter.drain();
+    if (signal.aborted) throw abortedError(signal);
+
+    const manifest: Manifest = {
+      format: 1,
+      backup_id: options.backupId,
+      job_id: options.jobId,
+      backup_type: options.backupType,
+      parent_backup_id: context.parent?.backup_id ?? null,
+      started_at: startedAt.toISOString(),
+      completed_at: new Date().toISOString(),
+      source: source.describe(),
+      compression:
+        compression.algorithm === 'none'
+          ? { algorithm: 'none' }
+          : { algorithm: compression.algorithm, level: compression.level },
+      encryption: repository.encrypted
+        ? { enabled: true, algorithm: 'AES-256-GCM', key_id: repository.keyId! }
+        : { enabled: false },
+      metadata: plan.metadata,
+      entries,
+      totals: {
+        entries: entries.length,
+        logical_bytes: entries.reduce((sum, e) => sum + e.size, 0),
+        chunks: activeWriter.distinctChunks,
+        new_chunks: activeWriter.newChunks,
+        new_bytes: activeWriter.newBytes,
+        stored_bytes: activeWriter.storedBytes,
+        referenced_stored_bytes: activeWriter.referencedStoredBytes,
+      },
+    };
+    await repository.writeManifest(manifest, { signal });
+    report(true, true);
+    return manifest;
+  } catch (error) {
+    // A cancellation surfaces as `aborted`, whatever the interrupted stream threw; a failed
+    // chunk write (which aborts the readers) surfaces as itself.
+    const firstFailure = writer?.failure;
+    if (firstFailure !== undefined) throw firstFailure;
+    if (signal.aborted && (options.signal?.aborted || context.signal.aborted)) throw abortedError(signal);
+    throw toBackupError(error);
+  } finally {
+    if (!signal.aborted) controller.abort(new Error('backup finished'));
+    await writer?.settle();
+    dispose();
+    await plan?.close();
+  }
+}
+
+interface EntryContext {
+  repository: Repository;
+  writer: ChunkWriter;
+  full: boolean;
+  signal: AbortSignal;
+  onBytes: (bytes: number) => void;
+}
+
+async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<ManifestEntry> {
+  const parent = entry.unchangedSince;
+  if (parent && !ctx.full && parent.chunks.every((c) => ctx.writer.isKnown(c.id))) {
+    for (const chunk of parent.chunks) ctx.writer.reference(chunk.id);
+    ctx.onBytes(parent.size);
+    return {
+      name: entry.name,
+      kind: entry.kind,
+      size: parent.size,
+      ...(parent.sha256 === undefined ? {} : { sha256: parent.sha256 }),
+      chunks: parent.chunks.map((c) => ({ id: c.id, size: c.size })),
+      metadata: { ...entry.metadata },
+    };
+  }
+  if (!entry.open) {
+    return { name: entry.name, kind: entry.kind, size: 0, chunks: [], metadata: { ...entry.metadata } };
+  }
+  const stream = await entry.open(ctx.signal);
+  const onAbort = () => stream.destroy(abortedError(ctx.signal));
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const hash = createHash('sha256');
+  const chunks: ChunkRef[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of chunkStream(stream as Readable, ctx.repository.chunkerParams)) {
+      if (ctx.signal.aborted) throw abortedError(ctx.signal);
+      hash.update(chunk);
+      const id = ctx.repository.chunkId(chunk);
+      chunks.push({ id, size: chunk.length });
+      size += chunk.length;
+      await ctx.writer.add(id, chunk);
+      ctx.onBytes(chunk.length);
+    }
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    if (!stream.destroyed) stream.destroy();
+  }
+  const extra = entry.completeMetadata?.() ?? {};
+  return {
+    name: entry.name,
+    kind: entry.kind,
+    size,
+    sha256: hash.digest('hex'),
+    chunks,
+    metadata: { ...entry.metadata, ...extra },
+  };
+}

@@ -1,0 +1,36 @@
+/** Object keys of the repository format, relative to the driver's root. */
+export const REPO_CONFIG_KEY = 'repo.json';
+export const KEYS_PREFIX = 'keys/';
+export const CHUNKS_PREFIX = 'chunks/';
+export const SNAPSHOTS_PREFIX = 'snapshots/';
+export const LOCKS_PREFIX = 'locks/';
+
+export const CHUNK_ID = /^[0-9a-f]{64}$/;
+const CHUNK_KEY = /^chunks\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
+/** Backup ids become object names: keep them to a safe, portable alphabet. */
+export const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+export function chunkKey(id: string): string {
+  return `${CHUNKS_PREFIX}${id.slice(0, 2)}/${id}`;
+}
+
+/** The chunk id a key names, or null for anything else under `chunks/` (temp files, strays). */
+export function chunkIdFromKey(key: string): string | null {
+  const match = CHUNK_KEY.exec(key);
+  if (!match || !match[2]!.startsWith(match[1]!)) return null;
+  return match[2]!;
+}
+
+export function snapshotKey(backupId: string): string {
+  return `${SNAPSHOTS_PREFIX}${backupId}.json`;
+}
+
+export function backupIdFromKey(key: string): string | null {
+  if (!key.startsWith(SNAPSHOTS_PREFIX) || !key.endsWith('.json')) return null;
+  const id = key.slice(SNAPSHOTS_PREFIX.length, -'.json'.length);
+  return BACKUP_ID.test(id) ? id : null;
+}
+
+export function dataKeyKey(dataKeyId: string): string {
+  return `${KEYS_PREFIX}${dataKeyId}.json`;
+}

@@ -1,0 +1,34 @@
+import { BackupError, toBackupError } from '../errors.js';
+import type { DriverCallOptions, StorageDriver } from '../storage/storage-driver.js';
+
+/**
+ * Reads a whole (small, bounded) object into memory. Chunks are ≤ a few MiB and manifests are
+ * bounded, so this is the right shape for them; bulk data never goes through here whole.
+ * @throws BackupError `not_found` (from the driver), `integrity_error` when the object exceeds `maxBytes`.
+ */
+export async function readObject(
+  driver: StorageDriver,
+  key: string,
+  maxBytes: number,
+  options: DriverCallOptions = {},
+): Promise<Buffer> {
+  const stream = await driver.get(key, options);
+  const parts: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const piece of stream) {
+      const buf: Buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      total += buf.length;
+      if (total > maxBytes) {
+        throw new BackupError('integrity_error', `Object ${key} is larger than expected`, {
+          details: { key, max_bytes: maxBytes },
+        });
+      }
+      parts.push(buf);
+    }
+  } catch (error) {
+    stream.destroy();
+    throw toBackupError(error, 'storage_error');
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+}

@@ -1,0 +1,338 @@
+import { createHash } from 'node:crypto';
+import { BackupError, isBackupError } from '../errors.js';
+import type { KeyProvider } from '../keys/key-provider.js';
+import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
+import type { ChunkerParams } from './chunker.js';
+import { decodeObject, encodeObject, HEADER_BYTES } from './chunk-codec.js';
+import { type CompressionSetting, normalizeCompression } from './compression.js';
+import { type DataKey, hmacChunkId } from './data-key.js';
+import { KeyStore } from './key-store.js';
+import {
+  BACKUP_ID,
+  backupIdFromKey,
+  CHUNK_ID,
+  CHUNKS_PREFIX,
+  chunkIdFromKey,
+  chunkKey,
+  REPO_CONFIG_KEY,
+  SNAPSHOTS_PREFIX,
+  snapshotKey,
+} from './layout.js';
+import type { CompressionAlgorithm, Manifest } from './manifest.js';
+import { readObject } from './object-io.js';
+import { chunkerParamsOf, newRepoConfig, parseRepoConfig, type RepoConfig } from './repo-config.js';
+
+export interface RepositoryOpenOptions {
+  /** Needed whenever encrypted objects are written or read. */
+  keyProvider?: KeyProvider;
+  /** How this run writes: encrypted under master key `keyId`, or in the clear. */
+  encryption?: { enabled: boolean; keyId?: string };
+  /** Initialise the repository when `repo.json` is missing (backups); restores pass false. */
+  create?: boolean;
+  /** Chunker parameters for a new repository (an existing one keeps its own). */
+  chunker?: ChunkerParams;
+  signal?: AbortSignal;
+}
+
+export interface PutChunkOptions extends DriverCallOptions {
+  /** Skip the existence check (the caller's listing says the chunk is absent; rewriting one is harmless). */
+  assumeAbsent?: boolean;
+}
+
+export interface PutChunkResult {
+  /** False when the chunk was already stored and nothing was written. */
+  written: boolean;
+  /** Bytes stored for the chunk (the existing object's size when skipped). */
+  storedBytes: number;
+  /** Compression recorded for it (`none` when compressing did not help). */
+  compression: CompressionAlgorithm;
+}
+
+export interface StoredChunkInfo {
+  id: string;
+  storedBytes: number;
+}
+
+/** Upper bounds that keep a tampered object from exhausting memory. */
+const MAX_CHUNK_PLAINTEXT = 64 * 1024 * 1024;
+const MAX_CHUNK_STORED = MAX_CHUNK_PLAINTEXT + 4096;
+const MAX_MANIFEST_BYTES = 1024 * 1024 * 1024;
+const MANIFEST_COMPRESSION = normalizeCompression({ algorithm: 'zstd', level: 3 });
+
+/**
+ * A content-addressed chunk store plus snapshot manifests on any `StorageDriver`
+ * (layout: `repo.json`, `keys/`, `chunks/<2 hex>/<64 hex>`, `snapshots/<backup_id>.json`, `locks/`).
+ */
+export class Repository {
+  readonly #driver: StorageDriver;
+  readonly #config: RepoConfig;
+  readonly #keys: KeyStore;
+  readonly #writeKey: DataKey | null;
+
+  private constructor(driver: StorageDriver, config: RepoConfig, keys: KeyStore, writeKey: DataKey | null) {
+    this.#driver = driver;
+    this.#config = config;
+    this.#keys = keys;
+    this.#writeKey = writeKey;
+  }
+
+  /**
+   * Opens (or, with `create`, initialises) the repository at the driver's root. With
+   * encryption enabled, resolves the data key wrapped under `keyId`, creating one if none is.
+   * @throws BackupError `not_found` (no repository and `create` is false), `unsupported_format`,
+   * `corrupt_repository`, `invalid_backup_config`, `key_not_found`, `key_mismatch`, storage errors.
+   */
+  static async open(driver: StorageDriver, options: RepositoryOpenOptions = {}): Promise<Repository> {
+    const encryption = options.encryption ?? { enabled: false };
+    if (encryption.enabled && !encryption.keyId) {
+      throw new BackupError('invalid_backup_config', 'Encryption is enabled but no key_id is given', {
+        details: { field: 'encryption.key_id' },
+      });
+    }
+    const call = { signal: options.signal };
+    let config: RepoConfig;
+    try {
+      config = parseRepoConfig(await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call), driver.describe(''));
+    } catch (error) {
+      if (!isBackupError(error, 'not_found')) throw error;
+      if (!options.create) {
+        throw new BackupError('not_found', `No backup repository at ${driver.describe('')}`, {
+          details: { location: driver.describe('') },
+        });
+      }
+      // Concurrent initialisers may both write; re-reading makes every one use what stuck.
+      const fresh = newRepoConfig(options.chunker);
+      await driver.put(REPO_CONFIG_KEY, Buffer.from(`${JSON.stringify(fresh, null, 2)}\n`), call);
+      config = parseRepoConfig(await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call), driver.describe(''));
+    }
+    const keys = new KeyStore(driver, options.keyProvider);
+    await keys.refresh();
+    const writeKey = encryption.enabled ? await keys.writeKey(encryption.keyId!) : null;
+    return new Repository(driver, config, keys, writeKey);
+  }
+
+  get driver(): StorageDriver {
+    return this.#driver;
+  }
+
+  get id(): string {
+    return this.#config.repo_id;
+  }
+
+  get config(): Readonly<RepoConfig> {
+    return this.#config;
+  }
+
+  get chunkerParams(): ChunkerParams {
+    return chunkerParamsOf(this.#config);
+  }
+
+  /** Whether objects written through this handle are encrypted. */
+  get encrypted(): boolean {
+    return this.#writeKey !== null;
+  }
+
+  /** The master key id new objects are wrapped under, or null without encryption. */
+  get keyId(): string | null {
+    return this.#writeKey?.keyId ?? null;
+  }
+
+  /** The id a chunk with this plaintext has: HMAC-SHA-256 under the data key, or SHA-256. */
+  chunkId(plaintext: Uint8Array): string {
+    return this.#writeKey
+      ? hmacChunkId(this.#writeKey, plaintext)
+      : createHash('sha256').update(plaintext).digest('hex');
+  }
+
+  /**
+   * Stores a chunk: compress (kept uncompressed when that is not smaller), encrypt, put.
+   * `id` must be `chunkId(plaintext)`. Skips the write when the chunk is already stored.
+   */
+  async putChunk(
+    id: string,
+    plaintext: Uint8Array,
+    compression: CompressionSetting,
+    options: PutChunkOptions = {},
+  ): Promise<PutChunkResult> {
+    assertChunkId(id);
+    const setting = normalizeCompression(compression);
+    if (!options.assumeAbsent) {
+      const existing = await this.#driver.head(chunkKey(id), { signal: options.signal });
+      if (existing) return { written: false, storedBytes: existing.size, compression: setting.algorithm };
+    }
+    const encoded = await encodeObject(plaintext, { compression: setting, aad: chunkAad(id), key: this.#writeKey });
+    await this.#driver.put(chunkKey(id), encoded.bytes, {
+      signal: options.signal,
+      contentLength: encoded.bytes.length,
+    });
+    return { written: true, storedBytes: encoded.bytes.length, compression: encoded.compression };
+  }
+
+  /**
+   * Reads, authenticates and decompresses a chunk, then re-checks its id against the plaintext.
+   * @throws BackupError `integrity_error` naming the chunk (missing, tampered, swapped, wrong id),
+   * `key_not_found` / `key_mismatch`.
+   */
+  async getChunk(id: string, options: DriverCallOptions = {}): Promise<Buffer> {
+    assertChunkId(id);
+    let stored: Buffer;
+    try {
+      stored = await readObject(this.#driver, chunkKey(id), MAX_CHUNK_STORED, options);
+    } catch (error) {
+      if (isBackupError(error, 'not_found')) {
+        throw new BackupError('integrity_error', `Chunk ${id} is missing from the repository`, {
+          details: { chunk_id: id, missing: true },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const details = { chunk_id: id };
+    const plaintext = await decodeObject(stored, {
+      aad: chunkAad(id),
+      resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
+      maxPlaintext: MAX_CHUNK_PLAINTEXT,
+      label: `Chunk ${id}`,
+      details,
+    });
+    const encrypted = stored.length >= HEADER_BYTES && (stored[6]! & 1) === 1;
+    const actual = encrypted
+      ? hmacChunkId(await this.#keys.resolve(Buffer.from(stored.subarray(8, 24)).toString('hex')), plaintext)
+      : createHash('sha256').update(plaintext).digest('hex');
+    if (actual !== id) {
+      throw new BackupError('integrity_error', `Chunk ${id} does not match its content`, { details });
+    }
+    return plaintext;
+  }
+
+  /** Size and metadata of a stored chunk, or null. */
+  headChunk(id: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
+    assertChunkId(id);
+    return this.#driver.head(chunkKey(id), options);
+  }
+
+  async hasChunk(id: string, options: DriverCallOptions = {}): Promise<boolean> {
+    return (await this.headChunk(id, options)) !== null;
+  }
+
+  /** Every stored chunk with its stored size (one listing of `chunks/`). */
+  async *listChunks(options: DriverCallOptions = {}): AsyncIterable<StoredChunkInfo> {
+    for await (const info of this.#driver.list(CHUNKS_PREFIX, options)) {
+      const id = chunkIdFromKey(info.key);
+      if (id) yield { id, storedBytes: info.size };
+    }
+  }
+
+  async *listChunkIds(options: DriverCallOptions = {}): AsyncIterable<string> {
+    for await (const chunk of this.listChunks(options)) yield chunk.id;
+  }
+
+  async deleteChunk(id: string, options: DriverCallOptions = {}): Promise<void> {
+    assertChunkId(id);
+    await this.#driver.delete(chunkKey(id), options);
+  }
+
+  /**
+   * Writes the manifest (compressed; encrypted like a chunk when encryption is on, bound to the
+   * backup id). Call it last: its presence commits the backup.
+   */
+  async writeManifest(manifest: Manifest, options: DriverCallOptions = {}): Promise<{ storedBytes: number }> {
+    assertBackupId(manifest.backup_id);
+    const plaintext = Buffer.from(JSON.stringify(manifest), 'utf8');
+    const encoded = await encodeObject(plaintext, {
+      compression: MANIFEST_COMPRESSION,
+      aad: snapshotAad(manifest.backup_id),
+      key: this.#writeKey,
+    });
+    await this.#driver.put(snapshotKey(manifest.backup_id), encoded.bytes, {
+      signal: options.signal,
+      contentLength: encoded.bytes.length,
+    });
+    return { storedBytes: encoded.bytes.length };
+  }
+
+  /**
+   * @throws BackupError `backup_not_found`, `key_not_found` / `key_mismatch`, `integrity_error`
+   * (tampered, or a manifest of another backup put in its place).
+   */
+  async readManifest(backupId: string, options: DriverCallOptions = {}): Promise<Manifest> {
+    assertBackupId(backupId);
+    let stored: Buffer;
+    try {
+      stored = await readObject(this.#driver, snapshotKey(backupId), MAX_MANIFEST_BYTES, options);
+    } catch (error) {
+      if (isBackupError(error, 'not_found')) {
+        throw new BackupError('backup_not_found', `Backup ${backupId} is not in the repository`, {
+          details: { backup_id: backupId },
+        });
+      }
+      throw error;
+    }
+    const details = { backup_id: backupId };
+    const plaintext = await decodeObject(stored, {
+      aad: snapshotAad(backupId),
+      resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
+      maxPlaintext: MAX_MANIFEST_BYTES,
+      label: `Manifest of backup ${backupId}`,
+      details,
+    });
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(plaintext.toString('utf8')) as Manifest;
+    } catch (error) {
+      throw new BackupError('integrity_error', `Manifest of backup ${backupId} is not valid JSON`, { details, cause: error });
+    }
+    if (manifest.backup_id !== backupId || !Array.isArray(manifest.entries)) {
+      throw new BackupError('integrity_error', `Manifest of backup ${backupId} does not describe that backup`, {
+        details,
+      });
+    }
+    if (manifest.format !== 1) {
+      throw new BackupError('unsupported_format', `Manifest format ${String(manifest.format)} is not supported`, {
+        details,
+      });
+    }
+    return manifest;
+  }
+
+  async hasSnapshot(backupId: string, options: DriverCallOptions = {}): Promise<boolean> {
+    assertBackupId(backupId);
+    return (await this.#driver.head(snapshotKey(backupId), options)) !== null;
+  }
+
+  /** Committed backup ids (one listing of `snapshots/`). */
+  async listSnapshotIds(options: DriverCallOptions = {}): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const info of this.#driver.list(SNAPSHOTS_PREFIX, options)) {
+      const id = backupIdFromKey(info.key);
+      if (id) ids.push(id);
+    }
+    return ids.sort();
+  }
+
+  async deleteSnapshot(backupId: string, options: DriverCallOptions = {}): Promise<void> {
+    assertBackupId(backupId);
+    await this.#driver.delete(snapshotKey(backupId), options);
+  }
+}
+
+function chunkAad(id: string): Buffer {
+  return Buffer.from(`backupkit:chunk:${id}`, 'utf8');
+}
+
+function snapshotAad(backupId: string): Buffer {
+  return Buffer.from(`backupkit:snapshot:${backupId}`, 'utf8');
+}
+
+function assertChunkId(id: string): void {
+  if (!CHUNK_ID.test(id)) {
+    throw new BackupError('invalid_request', 'A chunk id is 64 lowercase hex characters', { details: { chunk_id: id } });
+  }
+}
+
+function assertBackupId(id: string): void {
+  if (!BACKUP_ID.test(id)) {
+    throw new BackupError('invalid_request', 'Invalid backup id', { details: { backup_id: id } });
+  }
+}
+
