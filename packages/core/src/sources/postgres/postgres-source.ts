@@ -1,0 +1,170 @@
+import type { Readable } from 'node:stream';
+import { to as copyTo } from 'pg-copy-streams';
+import { BackupError } from '../../errors.js';
+import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from '../backup-source.js';
+import { captureSequences, captureTables, captureTypes, listTables } from './catalog-capture.js';
+import { type PostgresSourceConfig, parseSourceConfig } from './config.js';
+import { mapPgError, maskConnectionString, qualified, quoteIdent, SESSION_SETTINGS } from './connection.js';
+import { RowCounter } from './row-counter.js';
+import type { DatabaseSchema, TableEntryMetadata, TableSchema } from './schema-types.js';
+import { SnapshotPool } from './snapshot-pool.js';
+import { entryName, selectTables, TablePattern } from './table-match.js';
+
+/** The COPY statement for a table, columns in the captured order (backup, restore and verify share it). */
+export function copyColumns(table: Pick<TableSchema, 'copy_columns'>): string {
+  return table.copy_columns.map(quoteIdent).join(', ');
+}
+
+/**
+ * Logical PostgreSQL backup through a connection string: one consistent snapshot, the schema
+ * captured from the catalog, each table's data as `COPY ... TO STDOUT` text, tables read in
+ * parallel by worker connections that share the snapshot.
+ */
+export class PostgresSource implements BackupSource {
+  readonly type = 'postgres';
+  readonly #config: Required<PostgresSourceConfig>;
+
+  /** @throws BackupError `invalid_backup_config` for a bad config. */
+  constructor(config: Record<string, unknown>) {
+    this.#config = parseSourceConfig(config);
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      type: this.type,
+      connection_string: maskConnectionString(this.#config.connection_string),
+      tables: this.#config.tables,
+      exclude_tables: this.#config.exclude_tables,
+      max_parallel_jobs: this.#config.max_parallel_jobs,
+    };
+  }
+
+  /**
+   * Opens the snapshot, captures the schema and lists the selected tables, largest first.
+   * @throws BackupError `source_unreachable`, `authentication_failed`, `permission_denied`,
+   *   `table_not_found` (a table named explicitly in `tables` or `context.only` does not exist).
+   */
+  async open(context: BackupRunContext): Promise<BackupRunPlan> {
+    const cs = this.#config.connection_string;
+    const pool = await SnapshotPool.open(cs, this.#config.max_parallel_jobs);
+    try {
+      const client = pool.coordinator;
+      const all = await listTables(client);
+      const { selected, unknown } = selectTables(all, this.#config.tables, this.#config.exclude_tables);
+      let tables = selected;
+      const missing = [...unknown];
+      if (context.only && context.only.length > 0) {
+        const only = context.only.map((p) => new TablePattern(p));
+        missing.push(
+          ...only.filter((p) => p.literal && !tables.some((t) => p.matches(t))).map((p) => p.text),
+        );
+        tables = tables.filter((t) => only.some((p) => p.matches(t)));
+      }
+      if (missing.length > 0) {
+        throw new BackupError('table_not_found', `Unknown table(s): ${missing.join(', ')}`, {
+          details: { tables: missing },
+        });
+      }
+      // ACCESS SHARE (what SELECT takes) keeps the tables from being dropped or altered under
+      // the backup; it conflicts with no writer.
+      if (tables.length > 0) {
+        await client.query(`SET LOCAL lock_timeout = '60s'`);
+        await client.query(
+          `LOCK TABLE ${tables.map((t) => qualified(t.schema, t.name)).join(', ')} IN ACCESS SHARE MODE`,
+        );
+      }
+      const captured = await captureTables(client, tables);
+      const sequences = await captureSequences(client, captured.sequenceOids);
+      const types = await captureTypes(client, captured.typeOids);
+      const info = await client.query<{ version: string; db: string }>(
+        'SELECT current_setting($1) AS version, current_database() AS db',
+        ['server_version'],
+      );
+      const schema: DatabaseSchema = {
+        format: 1,
+        server_version: info.rows[0]?.version ?? '',
+        database: info.rows[0]?.db ?? '',
+        session: { ...SESSION_SETTINGS },
+        types,
+        sequences,
+        tables: captured.tables.map(entryName),
+      };
+      const ordered = [...captured.tables].sort((a, b) => b.estimated_bytes - a.estimated_bytes);
+      const estimatedBytes = ordered.reduce((sum, t) => sum + t.estimated_bytes, 0);
+      const entries = ordered.map((t) => this.#entry(pool, t));
+      return {
+        entries: (async function* () {
+          yield* entries;
+        })(),
+        estimatedBytes,
+        metadata: { postgres: schema },
+        parallelism: Math.max(1, Math.min(this.#config.max_parallel_jobs, ordered.length)),
+        close: () => pool.close(),
+      };
+    } catch (error) {
+      await pool.close();
+      throw mapPgError(error, cs, 'source_unreachable', 'PostgreSQL backup failed');
+    }
+  }
+
+  #entry(pool: SnapshotPool, table: TableSchema): SourceEntry {
+    const cs = this.#config.connection_string;
+    const name = entryName(table);
+    let rowCount: number | null = null;
+    const metadata: TableEntryMetadata = { ...table };
+    return {
+      name,
+      kind: 'table',
+      metadata: { ...metadata },
+      estimatedBytes: table.estimated_bytes,
+      open: async (signal: AbortSignal): Promise<Readable> => {
+        signal.throwIfAborted();
+        const client = await pool.acquire();
+        const sql = `COPY ${qualified(table.schema, table.name)} (${copyColumns(table)}) TO STDOUT`;
+        const copy = client.query(copyTo(sql));
+        const counter = new RowCounter();
+        let copyDone = false;
+        let released = false;
+        const giveBack = (ok: boolean): void => {
+          if (released) return;
+          released = true;
+          if (ok) pool.release(client);
+          else pool.discard(client);
+        };
+        const onAbort = (): void => {
+          counter.destroy(new BackupError('aborted', 'The backup was cancelled'));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        copy.once('end', () => {
+          copyDone = true;
+          giveBack(true);
+        });
+        copy.once('error', (error) => {
+          giveBack(false);
+          counter.destroy(mapPgError(error, cs, 'source_unreachable', `Reading table ${name} failed`));
+        });
+        counter.once('end', () => {
+          rowCount = counter.rows;
+        });
+        counter.once('close', () => {
+          signal.removeEventListener('abort', onAbort);
+          if (!copyDone) {
+            copy.destroy();
+            giveBack(false);
+          }
+        });
+        copy.pipe(counter);
+        return counter;
+      },
+      completeMetadata: () => ({
+        row_count: rowCount ?? 0,
+        checksum: { algorithm: 'sha256', of: 'copy-text' },
+      }),
+    };
+  }
+}
+
+/** @throws BackupError `invalid_backup_config`. */
+export function createPostgresSource(config: Record<string, unknown>): PostgresSource {
+  return new PostgresSource(config);
+}

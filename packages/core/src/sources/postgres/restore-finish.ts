@@ -1,0 +1,284 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { BackupError } from '../../errors.js';
+import type { PostgresRestoreOptions } from './config.js';
+import { mapPgError, qualified, quoteIdent } from './connection.js';
+import { addConstraintSql } from './ddl.js';
+import { copyColumns } from './postgres-source.js';
+import type { PlannedTable, RestorePlan } from './restore-plan.js';
+import { RowCounter } from './row-counter.js';
+
+export interface ForeignKey {
+  /** Qualified table name as regclass prints it (search_path = pg_catalog). */
+  table: string;
+  name: string;
+  definition: string;
+}
+
+/** Drops (inside the caller's transaction) every foreign key from or to `tables`, returning them. */
+export async function dropForeignKeys(client: pg.Client, tables: string[]): Promise<ForeignKey[]> {
+  if (tables.length === 0) return [];
+  const { rows } = await client.query<ForeignKey>(
+    `SELECT conrelid::regclass::text AS table, conname AS name, pg_get_constraintdef(oid) AS definition
+       FROM pg_constraint
+      WHERE contype = 'f' AND (conrelid = ANY($1::regclass[]) OR confrelid = ANY($1::regclass[]))
+      ORDER BY 1, 2`,
+    [tables],
+  );
+  for (const key of rows)
+    await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT ${quoteIdent(key.name)}`);
+  return rows;
+}
+
+/** Puts foreign keys back: NOT VALID, then VALIDATE. Returns a warning per key left unvalidated. */
+export async function readdForeignKeys(client: pg.Client, keys: readonly ForeignKey[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const key of keys) {
+    try {
+      await client.query(
+        `ALTER TABLE ${key.table} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition} NOT VALID`,
+      );
+    } catch (error) {
+      warnings.push(
+        `Foreign key ${key.name} on ${key.table} could not be put back: ${(error as Error).message}`,
+      );
+      continue;
+    }
+    try {
+      await client.query(`ALTER TABLE ${key.table} VALIDATE CONSTRAINT ${quoteIdent(key.name)}`);
+    } catch (error) {
+      warnings.push(
+        `Foreign key ${key.name} on ${key.table} is NOT VALID: the restored rows do not satisfy it (${(error as Error).message})`,
+      );
+    }
+  }
+  return warnings;
+}
+
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+export interface FinishArgs {
+  control: pg.Client;
+  pool: pg.Pool;
+  plan: RestorePlan;
+  options: PostgresRestoreOptions;
+  restored: Map<string, { rows: number; bytes: number }>;
+  droppedKeys: ForeignKey[];
+  signal: AbortSignal;
+  connectionString: string;
+}
+
+interface Failure {
+  table: string;
+  object: string;
+  message: string;
+}
+
+/** After all data: constraints, indexes, foreign keys, sequences, then verification. */
+export async function finishRestore(args: FinishArgs): Promise<Record<string, unknown>> {
+  const { plan, options, pool } = args;
+  const done = [...plan.tables.values()].filter((t) => args.restored.has(t.entry.name));
+  const created = done.filter((t) => !t.exists);
+  const failures: Failure[] = [];
+
+  const run = async (t: PlannedTable, what: string, sql: string, client: pg.PoolClient): Promise<void> => {
+    try {
+      await client.query(sql);
+    } catch (error) {
+      failures.push({ table: t.entry.name, object: what, message: (error as Error).message });
+    }
+  };
+  const phase = async (statements: (t: PlannedTable) => { what: string; sql: string }[]): Promise<void> => {
+    await forEachLimit(created, options.parallelism, async (t) => {
+      args.signal.throwIfAborted();
+      const client = await pool.connect();
+      try {
+        for (const s of statements(t)) await run(t, s.what, s.sql, client);
+      } finally {
+        client.release();
+      }
+    });
+  };
+  const constraintStatements = (t: PlannedTable, types: string) =>
+    t.table.constraints
+      .filter((c) => types.includes(c.type))
+      .map((c) => ({
+        what: `constraint ${c.name}`,
+        sql: addConstraintSql(t.table.schema, t.table.name, c.name, c.definition),
+      }));
+
+  try {
+    if (!options.skipConstraints) await phase((t) => constraintStatements(t, 'pux'));
+    if (!options.skipIndexes) {
+      await phase((t) => t.table.indexes.map((i) => ({ what: `index ${i.name}`, sql: i.definition })));
+    }
+    if (!options.skipConstraints) await phase((t) => constraintStatements(t, 'cf'));
+    const warnings = await readdForeignKeys(args.control, args.droppedKeys);
+    await setSequences(args.control, plan, done);
+
+    const verification = options.verifyAfterRestore
+      ? await verify(args, done)
+      : {
+          status: 'skipped',
+          data_integrity_verified: false,
+          constraints_verified: false,
+          indexes_verified: false,
+        };
+
+    if (failures.length > 0) {
+      throw new BackupError(
+        'restore_failed',
+        `Data restored, but ${failures.length} object(s) could not be created: ${failures
+          .map((f) => `${f.table} ${f.object}: ${f.message}`)
+          .join('; ')}`,
+        { details: { failures } },
+      );
+    }
+    let records = 0;
+    let bytes = 0;
+    for (const r of args.restored.values()) {
+      records += r.rows;
+      bytes += r.bytes;
+    }
+    return {
+      tables_restored: done.length,
+      records_restored: records,
+      data_size: bytes,
+      verification: {
+        ...verification,
+        verified_at: options.verifyAfterRestore ? new Date().toISOString() : null,
+      },
+      warnings,
+    };
+  } catch (error) {
+    throw mapPgError(error, args.connectionString, 'restore_failed', 'Finishing the restore failed');
+  }
+}
+
+/** Owned sequences take the backup's value; a shared sequence only ever moves forward. */
+async function setSequences(client: pg.Client, plan: RestorePlan, tables: PlannedTable[]): Promise<void> {
+  for (const t of tables) {
+    const owned = plan.schema.sequences.filter(
+      (s) => s.owned_by?.schema === t.table.schema && s.owned_by.table === t.table.name,
+    );
+    for (const seq of owned) {
+      let target: string | null = qualified(seq.schema, seq.name);
+      if (t.exists && seq.owned_by) {
+        const found = await client.query<{ seq: string | null }>(
+          'SELECT pg_get_serial_sequence($1, $2) AS seq',
+          [qualified(t.table.schema, t.table.name), seq.owned_by.column],
+        );
+        target = found.rows[0]?.seq ?? null;
+      }
+      if (target) {
+        await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [
+          target,
+          seq.last_value,
+          seq.is_called,
+        ]);
+      }
+    }
+    for (const name of t.table.sequences) {
+      const seq = plan.schema.sequences.find((s) => `${s.schema}.${s.name}` === name && !s.owned_by);
+      if (!seq) continue;
+      const target = qualified(seq.schema, seq.name);
+      const current = await client.query<{ last_value: string; is_called: boolean }>(
+        `SELECT last_value::text AS last_value, is_called FROM ${target}`,
+      );
+      const row = current.rows[0];
+      if (!row?.is_called || BigInt(row.last_value) < BigInt(seq.last_value)) {
+        await client.query('SELECT setval($1::regclass, $2::bigint, $3)', [
+          target,
+          seq.last_value,
+          seq.is_called,
+        ]);
+      }
+    }
+  }
+}
+
+/** Re-reads each restored table as COPY text and compares SHA-256 and row count with the backup. */
+async function verify(args: FinishArgs, tables: PlannedTable[]): Promise<Record<string, unknown>> {
+  const mismatches: { table: string; reason: string }[] = [];
+  await forEachLimit(tables, args.options.parallelism, async (t) => {
+    const client = await args.pool.connect();
+    try {
+      const hash = createHash('sha256');
+      const counter = new RowCounter();
+      const sql = `COPY ${qualified(t.table.schema, t.table.name)} (${copyColumns(t.table)}) TO STDOUT`;
+      await pipeline(
+        client.query(copyTo(sql)),
+        counter,
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            hash.update(chunk);
+            callback();
+          },
+        }),
+        { signal: args.signal },
+      );
+      const sha = hash.digest('hex');
+      if (typeof t.table.row_count === 'number' && counter.rows !== t.table.row_count) {
+        mismatches.push({
+          table: t.entry.name,
+          reason: `${counter.rows} rows, backup has ${t.table.row_count}`,
+        });
+      } else if (t.entry.sha256 && sha !== t.entry.sha256) {
+        mismatches.push({ table: t.entry.name, reason: 'content checksum differs from the backup' });
+      }
+    } finally {
+      client.release();
+    }
+  });
+  const created = tables.filter((t) => !t.exists);
+  const { rows } = await args.control.query<{ table: string; name: string; kind: string; ok: boolean }>(
+    `SELECT n.nspname || '.' || t.relname AS table, c.conname AS name, 'constraint' AS kind, c.convalidated AS ok
+       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE c.conrelid = ANY($1::regclass[])
+     UNION ALL
+     SELECT n.nspname || '.' || t.relname, ic.relname, 'index', i.indisvalid
+       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+       JOIN pg_namespace n ON n.oid = t.relnamespace
+      WHERE i.indrelid = ANY($1::regclass[])`,
+    [created.map((t) => qualified(t.table.schema, t.table.name))],
+  );
+  const has = (t: PlannedTable, kind: string, name: string): boolean =>
+    rows.some(
+      (r) => r.kind === kind && r.name === name && r.ok && r.table === `${t.table.schema}.${t.table.name}`,
+    );
+  const constraintsOk =
+    args.options.skipConstraints ||
+    created.every((t) => t.table.constraints.every((c) => has(t, 'constraint', c.name)));
+  const indexesOk =
+    args.options.skipIndexes || created.every((t) => t.table.indexes.every((i) => has(t, 'index', i.name)));
+  if (mismatches.length > 0) {
+    throw new BackupError(
+      'integrity_error',
+      `Verification after restore failed: ${mismatches.map((m) => `${m.table}: ${m.reason}`).join('; ')}`,
+      { details: { mismatches } },
+    );
+  }
+  return {
+    status: constraintsOk && indexesOk ? 'passed' : 'failed',
+    data_integrity_verified: true,
+    constraints_verified: constraintsOk,
+    indexes_verified: indexesOk,
+    tables: tables.map((t) => t.entry.name),
+  };
+}

@@ -1,0 +1,140 @@
+import type pg from 'pg';
+import { BackupError } from '../../errors.js';
+import type { Manifest, ManifestEntry } from '../../repository/manifest.js';
+import type { PostgresRestoreOptions } from './config.js';
+import { qualified } from './connection.js';
+import type { DatabaseSchema, TableEntryMetadata } from './schema-types.js';
+import { TablePattern } from './table-match.js';
+
+export interface PlannedTable {
+  entry: ManifestEntry;
+  table: TableEntryMetadata;
+  /** The table exists in the target (it will be truncated and reloaded). */
+  exists: boolean;
+}
+
+export interface RestorePlan {
+  schema: DatabaseSchema;
+  /** By entry name. */
+  tables: Map<string, PlannedTable>;
+}
+
+/** The database schema a PostgreSQL backup's manifest carries. @throws BackupError `unsupported_format`. */
+export function databaseSchemaOf(manifest: Manifest): DatabaseSchema {
+  const schema = manifest.metadata.postgres as DatabaseSchema | undefined;
+  if (schema?.format !== 1 || !Array.isArray(schema.types)) {
+    throw new BackupError('unsupported_format', `Backup ${manifest.backup_id} is not a PostgreSQL backup`);
+  }
+  return schema;
+}
+
+function tableOf(entry: ManifestEntry): TableEntryMetadata {
+  const meta = entry.metadata as Partial<TableEntryMetadata>;
+  if (typeof meta.schema !== 'string' || typeof meta.name !== 'string' || !Array.isArray(meta.copy_columns)) {
+    throw new BackupError('unsupported_format', `Entry ${entry.name} carries no table schema`);
+  }
+  return meta as TableEntryMetadata;
+}
+
+/**
+ * Selects the tables to restore and checks the target without changing it.
+ * @throws BackupError `table_not_found` (unknown selection, or missing and not to be created),
+ *   `table_exists` (exists and overwrite is off), `permission_denied`, `restore_failed`
+ *   (an existing table lacks columns of the backup).
+ */
+export async function planRestore(
+  client: pg.Client,
+  manifest: Manifest,
+  entries: readonly ManifestEntry[],
+  options: PostgresRestoreOptions,
+): Promise<RestorePlan> {
+  const schema = databaseSchemaOf(manifest);
+  const candidates = entries
+    .filter((e) => e.kind === 'table')
+    .map((entry) => ({ entry, table: tableOf(entry) }));
+  const patterns = options.tables.map((t) => new TablePattern(t));
+  const unknown = patterns
+    .filter((p) => p.literal && !candidates.some((c) => p.matches(c.table)))
+    .map((p) => p.text);
+  if (unknown.length > 0) {
+    throw new BackupError('table_not_found', `Not in backup ${manifest.backup_id}: ${unknown.join(', ')}`, {
+      details: { tables: unknown },
+    });
+  }
+  const selected = candidates.filter(
+    (c) => patterns.length === 0 || patterns.some((p) => p.matches(c.table)),
+  );
+
+  const { rows } = await client.query<{
+    name: string;
+    oid: number | null;
+    can_write: boolean | null;
+    can_create: boolean;
+    columns: string[] | null;
+  }>(
+    `SELECT q.name, r.oid::int AS oid,
+            CASE WHEN r.oid IS NULL THEN NULL
+                 ELSE has_table_privilege(r.oid, 'INSERT') AND has_table_privilege(r.oid, 'TRUNCATE') END AS can_write,
+            CASE WHEN n.oid IS NULL THEN has_database_privilege(current_database(), 'CREATE')
+                 ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
+            (SELECT array_agg(attname::text) FROM pg_attribute
+              WHERE attrelid = r.oid AND attnum > 0 AND NOT attisdropped) AS columns
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, qualified, nsp)
+       LEFT JOIN LATERAL (SELECT to_regclass(q.qualified) AS oid) r ON true
+       LEFT JOIN pg_namespace n ON n.nspname = q.nsp`,
+    [
+      selected.map((s) => s.entry.name),
+      selected.map((s) => qualified(s.table.schema, s.table.name)),
+      selected.map((s) => s.table.schema),
+    ],
+  );
+  const byName = new Map(rows.map((r) => [r.name, r]));
+  const exists: string[] = [];
+  const missing: string[] = [];
+  const denied: string[] = [];
+  const badColumns: Record<string, string[]> = {};
+  const tables = new Map<string, PlannedTable>();
+  for (const { entry, table } of selected) {
+    const row = byName.get(entry.name);
+    const present = row?.oid !== null && row?.oid !== undefined;
+    if (present && !options.overwriteExisting) exists.push(entry.name);
+    if (!present && !options.createMissingTables) missing.push(entry.name);
+    if (present ? row?.can_write !== true : row?.can_create !== true) denied.push(entry.name);
+    if (present) {
+      const lacking = table.copy_columns.filter((c) => !(row?.columns ?? []).includes(c));
+      if (lacking.length > 0) badColumns[entry.name] = lacking;
+    }
+    tables.set(entry.name, { entry, table, exists: present });
+  }
+  if (exists.length > 0) {
+    throw new BackupError(
+      'table_exists',
+      `Table(s) already exist in the target and overwrite_existing is false: ${exists.join(', ')}`,
+      { details: { tables: exists } },
+    );
+  }
+  if (missing.length > 0) {
+    throw new BackupError(
+      'table_not_found',
+      `Table(s) missing in the target and create_missing_tables is false: ${missing.join(', ')}`,
+      { details: { tables: missing } },
+    );
+  }
+  if (denied.length > 0) {
+    throw new BackupError(
+      'permission_denied',
+      `Not allowed to write (INSERT and TRUNCATE) or create: ${denied.join(', ')}`,
+      { details: { tables: denied } },
+    );
+  }
+  if (Object.keys(badColumns).length > 0) {
+    throw new BackupError(
+      'restore_failed',
+      `Existing table(s) lack columns of the backup: ${Object.entries(badColumns)
+        .map(([t, c]) => `${t} (${c.join(', ')})`)
+        .join('; ')}`,
+      { details: { columns: badColumns } },
+    );
+  }
+  return { schema, tables };
+}

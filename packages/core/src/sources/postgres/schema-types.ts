@@ -1,0 +1,91 @@
+/** The captured schema, stored as JSON in the manifest (source-level and per-table metadata). */
+
+export interface ColumnSchema {
+  name: string;
+  /** `format_type()` with search_path = pg_catalog, so user types are schema-qualified. */
+  type: string;
+  not_null: boolean;
+  /** `pg_get_expr()` of the default, or null. */
+  default: string | null;
+  /** `a` (ALWAYS) / `d` (BY DEFAULT) for identity columns, else null. */
+  identity: 'a' | 'd' | null;
+  /** Expression of a stored generated column, else null (such columns are not copied). */
+  generated: string | null;
+  /** The identity or serial sequence (`schema.name`), else null. */
+  sequence: string | null;
+}
+
+export interface ConstraintSchema {
+  name: string;
+  /** p primary key, u unique, c check, f foreign key, x exclusion. */
+  type: 'p' | 'u' | 'c' | 'f' | 'x';
+  definition: string;
+}
+
+export interface IndexSchema {
+  name: string;
+  /** `pg_get_indexdef()`: a complete `CREATE [UNIQUE] INDEX ... ON schema.table ...`. */
+  definition: string;
+}
+
+export interface SequenceSchema {
+  schema: string;
+  name: string;
+  type: string;
+  start: string;
+  increment: string;
+  min: string;
+  max: string;
+  cache: string;
+  cycle: boolean;
+  /** Value when the backup read it (sequences are not transactional: maybe a little ahead). */
+  last_value: string;
+  is_called: boolean;
+  /** The column that owns it (serial) or whose identity it is. */
+  owned_by: { schema: string; table: string; column: string } | null;
+  identity: boolean;
+}
+
+export interface TypeSchema {
+  schema: string;
+  name: string;
+  kind: 'enum' | 'domain' | 'composite';
+  labels?: string[];
+  base_type?: string;
+  not_null?: boolean;
+  default?: string | null;
+  checks?: { name: string; definition: string }[];
+  attributes?: { name: string; type: string }[];
+}
+
+export interface TableSchema {
+  schema: string;
+  name: string;
+  columns: ColumnSchema[];
+  /** Columns in COPY order (generated columns left out). */
+  copy_columns: string[];
+  constraints: ConstraintSchema[];
+  indexes: IndexSchema[];
+  /** Qualified names of the sequences this table's columns use. */
+  sequences: string[];
+  estimated_bytes: number;
+}
+
+/** Source-level metadata (`manifest.metadata.postgres`). */
+export interface DatabaseSchema {
+  format: 1;
+  server_version: string;
+  database: string;
+  session: Record<string, string>;
+  /** In creation order (dependencies first). */
+  types: TypeSchema[];
+  sequences: SequenceSchema[];
+  tables: string[];
+}
+
+/** Per-table entry metadata. */
+export interface TableEntryMetadata extends TableSchema {
+  row_count?: number;
+  /** The content checksum is the entry's sha256: SHA-256 of the COPY text bytes. */
+  checksum?: { algorithm: 'sha256'; of: 'copy-text' };
+}
