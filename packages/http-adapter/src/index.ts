@@ -1,2 +1,22 @@
-// Filled by its own issue; nothing here pretends to work yet.
-export {};
+// @backupkit/http-adapter: the documented REST API over one framework-neutral handler.
+// Framework shims: `@backupkit/http-adapter/express` and `@backupkit/http-adapter/fastify`.
+
+export { ACTIONS, type Action } from './actions.js';
+export { apiTokenAuthenticator, parseApiTokens } from './auth/api-tokens.js';
+export { anyOf, bearerToken } from './auth/credentials.js';
+export { type JwtAuthenticatorOptions, jwtAuthenticator } from './auth/jwt.js';
+export { DEFAULT_BODY_LIMIT } from './body.js';
+export { ERROR_STATUS, type ErrorBody, errorResponse, statusOf } from './error-status.js';
+export { type BackupHandler, createBackupHandler } from './handler.js';
+export { buildOpenApiDocument } from './openapi.js';
+export {
+  DEFAULT_RATE_LIMITS,
+  type RateLimitBucket,
+  RateLimiter,
+  type RateLimitOptions,
+  type RateLimitResult,
+  type RateLimitRule,
+} from './rate-limit.js';
+export { redactText, redactValue } from './redact.js';
+export { ROUTES, type RouteSpec } from './routes.js';
+export type * from './types.js';

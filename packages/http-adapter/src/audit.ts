@@ -1,0 +1,73 @@
+import type { AuditRecord, CatalogRepository } from '@backupkit/core';
+import { type AdapterClock as Clock, newAuditId } from './ids.js';
+import { redactValue } from './redact.js';
+import type { Logger } from './types.js';
+
+export interface AuditEntry {
+  principal: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  status: number;
+  errorCode?: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Writes one audit record per mutating call: who, action, target, outcome, time. The record
+ * never carries a request body (it may hold a password); only ids, status and error code.
+ */
+export class AuditLog {
+  readonly #catalog: Pick<CatalogRepository, 'appendAudit'>;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #secrets: readonly string[];
+
+  constructor(
+    catalog: Pick<CatalogRepository, 'appendAudit'>,
+    clock: Clock,
+    logger: Logger | undefined,
+    secrets: readonly string[],
+  ) {
+    this.#catalog = catalog;
+    this.#clock = clock;
+    this.#logger = logger;
+    this.#secrets = secrets;
+  }
+
+  /** Never throws: a failed audit write is logged, the caller's response stands. */
+  async record(entry: AuditEntry, requestSecrets: readonly string[]): Promise<void> {
+    const secrets = [...this.#secrets, ...requestSecrets];
+    const record: AuditRecord = {
+      audit_id: newAuditId(),
+      at: this.#clock.now().toISOString(),
+      principal: entry.principal,
+      action: entry.action,
+      target_type: entry.targetType,
+      target_id: entry.targetId,
+      outcome: outcomeOf(entry.status),
+      details: redactValue(
+        {
+          status: entry.status,
+          ...(entry.errorCode === undefined ? {} : { error: entry.errorCode }),
+          ...entry.details,
+        },
+        secrets,
+      ),
+    };
+    try {
+      await this.#catalog.appendAudit(record);
+    } catch (error) {
+      this.#logger?.error('audit write failed', {
+        action: entry.action,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+    }
+  }
+}
+
+function outcomeOf(status: number): AuditRecord['outcome'] {
+  if (status < 400) return 'success';
+  if (status === 401 || status === 403 || status === 429) return 'denied';
+  return 'failure';
+}
