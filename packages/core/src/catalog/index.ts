@@ -1,5 +1,6 @@
 export type * from './catalog-repository.js';
-export { maskConnectionString } from './connection-string-mask.js';
+// maskConnectionString is also reachable as SecretBox.mask: sources/postgres already exports a
+// function of that name from the root barrel, and two `export *` of one name do not compile.
 export { createMemoryCatalog, MemoryCatalog } from './memory-catalog.js';
 export { POSTGRES_MIGRATIONS, type PostgresMigration } from './migrations/index.js';
 export {

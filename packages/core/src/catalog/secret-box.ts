@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BackupError } from '../errors.js';
-import { findSecretSpans, MASK, replaceSpans } from './connection-string-mask.js';
+import { findSecretSpans, MASK, maskConnectionString, replaceSpans } from './connection-string-mask.js';
 
 const PREFIX = 'enc:v1:';
 const IV_BYTES = 12;
@@ -38,6 +38,11 @@ export class SecretBox {
       });
     }
     this.#key = Buffer.from(key);
+  }
+
+  /** `postgresql://user:***@host:5432/db`: every password of a connection string masked (see connection-string-mask.ts). */
+  static mask(connectionString: string): string {
+    return maskConnectionString(connectionString);
   }
 
   static isSealed(value: string): boolean {

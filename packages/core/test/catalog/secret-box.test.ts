@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isBackupError, loadOrCreateSecretKey, maskConnectionString, SecretBox } from '@backupkit/core';
+import { isBackupError, loadOrCreateSecretKey, SecretBox } from '@backupkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { maskConnectionString } from '../../src/catalog/connection-string-mask.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bk-secret-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +38,7 @@ const cases: Array<[string, string]> = [
 describe('maskConnectionString', () => {
   it.each(cases)('masks %s', (input, masked) => {
     expect(maskConnectionString(input)).toBe(masked);
+    expect(SecretBox.mask(input)).toBe(masked);
   });
 });
 
