@@ -1,0 +1,47 @@
+import picomatch from 'picomatch';
+
+/** Tests a relative POSIX path (no leading `./`, no trailing `/`). */
+export type PathMatcher = (name: string) => boolean;
+
+function normalizePattern(pattern: string): string {
+  let p = pattern.trim();
+  while (p.startsWith('./')) p = p.slice(2);
+  while (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
+  return p;
+}
+
+/**
+ * Compiles glob patterns (picomatch, dotfiles included). Like .gitignore, a pattern without a
+ * `/` matches the last path segment at any depth (`*.log`, `node_modules`); a pattern with one
+ * matches the whole relative path (`src/**`, `docs/*.md`). picomatch's own `basename` option is
+ * not used: it also changes how slashed patterns match.
+ */
+export function compilePatterns(patterns: readonly string[]): PathMatcher {
+  const matchers = patterns.map(normalizePattern).map((pattern) => {
+    const match = picomatch(pattern, { dot: true });
+    if (pattern.includes('/')) return match;
+    return (name: string) => match(name.slice(name.lastIndexOf('/') + 1));
+  });
+  return (name) => matchers.some((match) => match(name));
+}
+
+/** True when `name` or one of its ancestor directories matches: selecting a directory selects its subtree. */
+export function selfOrAncestorMatches(match: PathMatcher, name: string): boolean {
+  if (match(name)) return true;
+  for (let slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
+    if (match(name.slice(0, slash))) return true;
+  }
+  return false;
+}
+
+/**
+ * A restore or run selection: exact entry names (a directory selects everything beneath it)
+ * or globs. Returns `null` for "everything".
+ */
+export function compileSelection(paths: readonly string[] | undefined): PathMatcher | null {
+  if (!paths || paths.length === 0) return null;
+  const exact = new Set(paths.map(normalizePattern));
+  const globs = compilePatterns(paths);
+  const match: PathMatcher = (name) => exact.has(name) || globs(name);
+  return (name) => selfOrAncestorMatches(match, name);
+}
