@@ -92,6 +92,8 @@ export class ChunkWriter {
         this.storedBytes += result.storedBytes;
       }
     } catch (error) {
+      // Writes interrupted because the run is already stopping are not the cause of the stop.
+      if (this.#options.signal.aborted) return;
       if (this.#failure === undefined) {
         this.#failure = toBackupError(error, 'storage_error');
         this.#options.onFailure(this.#failure);

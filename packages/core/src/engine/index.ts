@@ -1,3 +1,3 @@
 export * from './backup-engine.js';
-export * from './restore-engine.js';
 export type { BackupProgress, TransferProgress } from './progress.js';
+export * from './restore-engine.js';

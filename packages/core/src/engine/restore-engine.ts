@@ -168,7 +168,9 @@ async function* verifiedContent(
       throw error;
     }
     if (chunk.length !== refs[i]!.size) {
-      throw fail(`Entry "${entry.name}": chunk ${refs[i]!.id} has ${chunk.length} bytes, the manifest says ${refs[i]!.size}`);
+      throw fail(
+        `Entry "${entry.name}": chunk ${refs[i]!.id} has ${chunk.length} bytes, the manifest says ${refs[i]!.size}`,
+      );
     }
     hash.update(chunk);
     size += chunk.length;
@@ -181,8 +183,14 @@ async function* verifiedContent(
   state.complete = true;
 }
 
-function checkEntry(entry: ManifestEntry, sha256: string, size: number, fail: (message: string) => BackupError) {
-  if (size !== entry.size) throw fail(`Entry "${entry.name}" restored ${size} bytes, the manifest says ${entry.size}`);
+function checkEntry(
+  entry: ManifestEntry,
+  sha256: string,
+  size: number,
+  fail: (message: string) => BackupError,
+) {
+  if (size !== entry.size)
+    throw fail(`Entry "${entry.name}" restored ${size} bytes, the manifest says ${entry.size}`);
   if (entry.sha256 !== undefined && sha256 !== entry.sha256) {
     throw fail(`Entry "${entry.name}" does not match its SHA-256`);
   }
@@ -214,7 +222,8 @@ export async function verifyChunks(
 ): Promise<VerifyChunksResult> {
   const chunks = new Map<string, { size: number; entry: string }>();
   for (const entry of entries) {
-    for (const ref of entry.chunks) if (!chunks.has(ref.id)) chunks.set(ref.id, { size: ref.size, entry: entry.name });
+    for (const ref of entry.chunks)
+      if (!chunks.has(ref.id)) chunks.set(ref.id, { size: ref.size, entry: entry.name });
   }
   const { controller, dispose } = linkedAbortController(options.signal);
   let done = 0;
@@ -236,9 +245,13 @@ export async function verifyChunks(
         throw error;
       }
       if (plaintext.length !== ref.size) {
-        throw new BackupError('integrity_error', `Chunk ${id} has ${plaintext.length} bytes, the manifest says ${ref.size}`, {
-          details: { chunk_id: id, entry: ref.entry, backup_id: manifest.backup_id },
-        });
+        throw new BackupError(
+          'integrity_error',
+          `Chunk ${id} has ${plaintext.length} bytes, the manifest says ${ref.size}`,
+          {
+            details: { chunk_id: id, entry: ref.entry, backup_id: manifest.backup_id },
+          },
+        );
       }
       done++;
       bytes += plaintext.length;

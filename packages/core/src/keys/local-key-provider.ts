@@ -22,9 +22,13 @@ export class LocalKeyProvider implements KeyProvider {
     const pairs = keys instanceof Map ? [...keys.entries()] : Object.entries(keys);
     for (const [id, key] of pairs) {
       if (!KEY_ID.test(id)) {
-        throw new BackupError('invalid_backup_config', 'A key id may contain only letters, digits, ".", "_" and "-"', {
-          details: { field: 'key_id' },
-        });
+        throw new BackupError(
+          'invalid_backup_config',
+          'A key id may contain only letters, digits, ".", "_" and "-"',
+          {
+            details: { field: 'key_id' },
+          },
+        );
       }
       if (key.length !== KEY_BYTES) {
         throw new BackupError('invalid_backup_config', `Master key "${id}" must be exactly 32 bytes`, {
@@ -58,9 +62,13 @@ export class LocalKeyProvider implements KeyProvider {
         );
       }
       if (keys.has(id)) {
-        throw new BackupError('invalid_backup_config', `Key id "${id}" is listed twice`, { details: { key_id: id } });
+        throw new BackupError('invalid_backup_config', `Key id "${id}" is listed twice`, {
+          details: { key_id: id },
+        });
       }
-      const decoded = /^[A-Za-z0-9+/_-]+={0,2}$/.test(material) ? Buffer.from(material, 'base64') : Buffer.alloc(0);
+      const decoded = /^[A-Za-z0-9+/_-]+={0,2}$/.test(material)
+        ? Buffer.from(material, 'base64')
+        : Buffer.alloc(0);
       if (decoded.length !== KEY_BYTES) {
         throw new BackupError('invalid_backup_config', `Key "${id}" must be base64 of exactly 32 bytes`, {
           details: { key_id: id },
@@ -87,7 +95,10 @@ export class LocalKeyProvider implements KeyProvider {
     const cipher = createCipheriv(ALGORITHM, master, nonce);
     cipher.setAAD(Buffer.from(keyId, 'utf8'));
     const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-    return { algorithm: ALGORITHM, data: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64') };
+    return {
+      algorithm: ALGORITHM,
+      data: Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64'),
+    };
   }
 
   /**
@@ -97,9 +108,13 @@ export class LocalKeyProvider implements KeyProvider {
   async unwrapKey(keyId: string, wrapped: WrappedKey): Promise<Buffer> {
     const master = this.#master(keyId);
     if (wrapped.algorithm !== ALGORITHM) {
-      throw new BackupError('unsupported_format', `Unsupported key wrapping algorithm "${wrapped.algorithm}"`, {
-        details: { key_id: keyId },
-      });
+      throw new BackupError(
+        'unsupported_format',
+        `Unsupported key wrapping algorithm "${wrapped.algorithm}"`,
+        {
+          details: { key_id: keyId },
+        },
+      );
     }
     const raw = Buffer.from(wrapped.data, 'base64');
     if (raw.length < NONCE_BYTES + TAG_BYTES + 1) throw mismatch(keyId);

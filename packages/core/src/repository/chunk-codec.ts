@@ -88,19 +88,23 @@ export async function encodeObject(plaintext: Uint8Array, options: EncodeOptions
 }
 
 /** @throws BackupError `integrity_error` (bad magic, unknown version or fields, truncated). */
-export function parseObjectHeader(stored: Uint8Array, label: string): ObjectHeader {
+export function parseObjectHeader(
+  stored: Uint8Array,
+  label: string,
+  details?: Record<string, unknown>,
+): ObjectHeader {
   if (stored.length < HEADER_BYTES || !OBJECT_MAGIC.equals(stored.subarray(0, 4))) {
-    throw integrity(label, 'is not a backupkit object (bad header)');
+    throw integrity(label, 'is not a backupkit object (bad header)', details);
   }
   const version = stored[4]!;
   if (version !== OBJECT_FORMAT_VERSION) {
     // repo.json carries the repository's format; an object disagreeing with it is damaged.
-    throw integrity(label, `has object format ${version}, expected ${OBJECT_FORMAT_VERSION}`);
+    throw integrity(label, `has object format ${version}, expected ${OBJECT_FORMAT_VERSION}`, details);
   }
   const compression = compressionAlgorithmFromId(stored[5]!);
   const flags = stored[6]!;
   if (!compression || (flags & ~FLAG_ENCRYPTED) !== 0 || stored[7] !== 0) {
-    throw integrity(label, 'has an invalid header');
+    throw integrity(label, 'has an invalid header', details);
   }
   const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
   return {
@@ -127,7 +131,7 @@ export interface DecodeOptions {
  * @throws BackupError `integrity_error` on any mismatch, `key_not_found` / `key_mismatch` from the key lookup.
  */
 export async function decodeObject(stored: Buffer, options: DecodeOptions): Promise<Buffer> {
-  const header = parseObjectHeader(stored, options.label);
+  const header = parseObjectHeader(stored, options.label, options.details);
   const headerBytes = stored.subarray(0, HEADER_BYTES);
   let body: Buffer;
   if (header.encrypted) {
@@ -136,14 +140,19 @@ export async function decodeObject(stored: Buffer, options: DecodeOptions): Prom
       key = await options.resolveKey(header.dataKeyId!);
     } catch (error) {
       if (error instanceof BackupError && error.code === 'integrity_error') {
-        throw integrity(options.label, `names ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`, {
-          ...options.details,
-          ...error.details,
-        });
+        throw integrity(
+          options.label,
+          `names ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`,
+          {
+            ...options.details,
+            ...error.details,
+          },
+        );
       }
       throw error;
     }
-    if (stored.length < HEADER_BYTES + TAG_BYTES) throw integrity(options.label, 'is truncated', options.details);
+    if (stored.length < HEADER_BYTES + TAG_BYTES)
+      throw integrity(options.label, 'is truncated', options.details);
     const nonce = stored.subarray(24, 36);
     const tag = stored.subarray(stored.length - TAG_BYTES);
     try {
@@ -157,11 +166,13 @@ export async function decodeObject(stored: Buffer, options: DecodeOptions): Prom
       throw integrity(options.label, 'fails authentication', options.details, error);
     }
   } else {
-    if (stored.length < HEADER_BYTES + DIGEST_BYTES) throw integrity(options.label, 'is truncated', options.details);
+    if (stored.length < HEADER_BYTES + DIGEST_BYTES)
+      throw integrity(options.label, 'is truncated', options.details);
     body = stored.subarray(HEADER_BYTES, stored.length - DIGEST_BYTES);
     const expected = stored.subarray(stored.length - DIGEST_BYTES);
     const actual = createHash('sha256').update(headerBytes).update(options.aad).update(body).digest();
-    if (!timingSafeEqual(expected, actual)) throw integrity(options.label, 'fails its checksum', options.details);
+    if (!timingSafeEqual(expected, actual))
+      throw integrity(options.label, 'fails its checksum', options.details);
   }
   try {
     return await decompressBuffer(body, header.compression, options.maxPlaintext);
@@ -170,6 +181,11 @@ export async function decodeObject(stored: Buffer, options: DecodeOptions): Prom
   }
 }
 
-function integrity(label: string, what: string, details?: Record<string, unknown>, cause?: unknown): BackupError {
+function integrity(
+  label: string,
+  what: string,
+  details?: Record<string, unknown>,
+  cause?: unknown,
+): BackupError {
   return new BackupError('integrity_error', `${label} ${what}`, { details: details ?? {}, cause });
 }

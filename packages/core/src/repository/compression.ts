@@ -43,9 +43,13 @@ export function compressionAlgorithmFromId(id: number): CompressionAlgorithm | u
 export function normalizeCompression(setting: CompressionSetting): Required<CompressionSetting> {
   const bounds = LEVELS[setting.algorithm];
   if (!bounds) {
-    throw new BackupError('invalid_backup_config', `Unknown compression algorithm "${String(setting.algorithm)}"`, {
-      details: { field: 'compression' },
-    });
+    throw new BackupError(
+      'invalid_backup_config',
+      `Unknown compression algorithm "${String(setting.algorithm)}"`,
+      {
+        details: { field: 'compression' },
+      },
+    );
   }
   const level = setting.level ?? bounds.default;
   if (!Number.isInteger(level) || level < bounds.min || level > bounds.max) {
@@ -62,7 +66,10 @@ export function normalizeCompression(setting: CompressionSetting): Required<Comp
  * Compresses one chunk. gzip and brotli run on the libuv threadpool (async zlib); zstd-napi
  * is synchronous but several times faster than either.
  */
-export async function compressBuffer(data: Uint8Array, setting: Required<CompressionSetting>): Promise<Buffer> {
+export async function compressBuffer(
+  data: Uint8Array,
+  setting: Required<CompressionSetting>,
+): Promise<Buffer> {
   switch (setting.algorithm) {
     case 'none':
       return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
@@ -109,6 +116,8 @@ export async function decompressBuffer(
     if (out.length > maxOutput) throw new RangeError('decompressed data exceeds the limit');
     return out;
   } catch (error) {
-    throw new BackupError('integrity_error', `Stored data does not decompress (${algorithm})`, { cause: error });
+    throw new BackupError('integrity_error', `Stored data does not decompress (${algorithm})`, {
+      cause: error,
+    });
   }
 }

@@ -1,9 +1,9 @@
-export type * from './manifest.js';
+export * from './chunk-codec.js';
 export * from './chunker.js';
 export * from './compression.js';
-export * from './chunk-codec.js';
 export type { DataKey } from './data-key.js';
-export * from './layout.js';
 export type { DataKeyRecord } from './key-store.js';
+export * from './layout.js';
+export type * from './manifest.js';
 export * from './repo-config.js';
 export * from './repository.js';

@@ -136,7 +136,8 @@ export class KeyStore {
     }
     try {
       const record = JSON.parse(bytes.toString('utf8')) as DataKeyRecord;
-      if (record.id !== dataKeyId || typeof record.key_id !== 'string' || !record.wrapped) throw new Error('fields');
+      if (record.id !== dataKeyId || typeof record.key_id !== 'string' || !record.wrapped)
+        throw new Error('fields');
       return record;
     } catch (error) {
       throw new BackupError('corrupt_repository', `Data key record ${dataKeyId} is malformed`, {
@@ -148,9 +149,13 @@ export class KeyStore {
 
   #requireProvider(keyId: string): KeyProvider {
     if (!this.#provider) {
-      throw new BackupError('key_not_found', `Master key "${keyId}" is needed but no key provider is configured`, {
-        details: { key_id: keyId },
-      });
+      throw new BackupError(
+        'key_not_found',
+        `Master key "${keyId}" is needed but no key provider is configured`,
+        {
+          details: { key_id: keyId },
+        },
+      );
     }
     return this.#provider;
   }

@@ -45,7 +45,9 @@ export function parseRepoConfig(bytes: Buffer, location: string): RepoConfig {
   try {
     value = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new BackupError('corrupt_repository', `repo.json at ${location} is not valid JSON`, { cause: error });
+    throw new BackupError('corrupt_repository', `repo.json at ${location} is not valid JSON`, {
+      cause: error,
+    });
   }
   const config = value as Partial<RepoConfig> | null;
   if (!config || typeof config !== 'object' || typeof config.format !== 'number') {

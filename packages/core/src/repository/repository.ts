@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
-import type { ChunkerParams } from './chunker.js';
 import { decodeObject, encodeObject, HEADER_BYTES } from './chunk-codec.js';
+import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
 import { KeyStore } from './key-store.js';
@@ -92,18 +92,24 @@ export class Repository {
     const call = { signal: options.signal };
     let config: RepoConfig;
     try {
-      config = parseRepoConfig(await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call), driver.describe(''));
+      config = parseRepoConfig(
+        await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call),
+        driver.describe(REPO_CONFIG_KEY),
+      );
     } catch (error) {
       if (!isBackupError(error, 'not_found')) throw error;
       if (!options.create) {
-        throw new BackupError('not_found', `No backup repository at ${driver.describe('')}`, {
-          details: { location: driver.describe('') },
+        throw new BackupError('not_found', `No backup repository at ${driver.describe(REPO_CONFIG_KEY)}`, {
+          details: { location: driver.describe(REPO_CONFIG_KEY) },
         });
       }
       // Concurrent initialisers may both write; re-reading makes every one use what stuck.
       const fresh = newRepoConfig(options.chunker);
       await driver.put(REPO_CONFIG_KEY, Buffer.from(`${JSON.stringify(fresh, null, 2)}\n`), call);
-      config = parseRepoConfig(await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call), driver.describe(''));
+      config = parseRepoConfig(
+        await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call),
+        driver.describe(REPO_CONFIG_KEY),
+      );
     }
     const keys = new KeyStore(driver, options.keyProvider);
     await keys.refresh();
@@ -160,7 +166,11 @@ export class Repository {
       const existing = await this.#driver.head(chunkKey(id), { signal: options.signal });
       if (existing) return { written: false, storedBytes: existing.size, compression: setting.algorithm };
     }
-    const encoded = await encodeObject(plaintext, { compression: setting, aad: chunkAad(id), key: this.#writeKey });
+    const encoded = await encodeObject(plaintext, {
+      compression: setting,
+      aad: chunkAad(id),
+      key: this.#writeKey,
+    });
     await this.#driver.put(chunkKey(id), encoded.bytes, {
       signal: options.signal,
       contentLength: encoded.bytes.length,
@@ -280,17 +290,28 @@ export class Repository {
     try {
       manifest = JSON.parse(plaintext.toString('utf8')) as Manifest;
     } catch (error) {
-      throw new BackupError('integrity_error', `Manifest of backup ${backupId} is not valid JSON`, { details, cause: error });
+      throw new BackupError('integrity_error', `Manifest of backup ${backupId} is not valid JSON`, {
+        details,
+        cause: error,
+      });
     }
     if (manifest.backup_id !== backupId || !Array.isArray(manifest.entries)) {
-      throw new BackupError('integrity_error', `Manifest of backup ${backupId} does not describe that backup`, {
-        details,
-      });
+      throw new BackupError(
+        'integrity_error',
+        `Manifest of backup ${backupId} does not describe that backup`,
+        {
+          details,
+        },
+      );
     }
     if (manifest.format !== 1) {
-      throw new BackupError('unsupported_format', `Manifest format ${String(manifest.format)} is not supported`, {
-        details,
-      });
+      throw new BackupError(
+        'unsupported_format',
+        `Manifest format ${String(manifest.format)} is not supported`,
+        {
+          details,
+        },
+      );
     }
     return manifest;
   }
@@ -326,7 +347,9 @@ function snapshotAad(backupId: string): Buffer {
 
 function assertChunkId(id: string): void {
   if (!CHUNK_ID.test(id)) {
-    throw new BackupError('invalid_request', 'A chunk id is 64 lowercase hex characters', { details: { chunk_id: id } });
+    throw new BackupError('invalid_request', 'A chunk id is 64 lowercase hex characters', {
+      details: { chunk_id: id },
+    });
   }
 }
 
@@ -335,4 +358,3 @@ function assertBackupId(id: string): void {
     throw new BackupError('invalid_request', 'Invalid backup id', { details: { backup_id: id } });
   }
 }
-

@@ -31,5 +31,10 @@ export function linkedAbortController(...parents: Array<AbortSignal | undefined>
     parent.addEventListener('abort', onAbort, { once: true });
     cleanups.push(() => parent.removeEventListener('abort', onAbort));
   }
-  return { controller, dispose: () => cleanups.forEach((c) => c()) };
+  return {
+    controller,
+    dispose: () => {
+      for (const cleanup of cleanups) cleanup();
+    },
+  };
 }

@@ -11,7 +11,9 @@ export function sha256(data: Uint8Array): Buffer {
 }
 
 /** SHA-256 hex of every byte an async iterable yields, in order. */
-export async function sha256OfStream(source: AsyncIterable<Uint8Array>): Promise<{ sha256: string; size: number }> {
+export async function sha256OfStream(
+  source: AsyncIterable<Uint8Array>,
+): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const piece of source) {

@@ -1,4 +1,4 @@
-export * from './semaphore.js';
+export * from './abort.js';
 export * from './concurrency.js';
 export * from './hash.js';
-export * from './abort.js';
+export * from './semaphore.js';

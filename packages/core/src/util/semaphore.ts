@@ -7,7 +7,8 @@ export class Semaphore {
   readonly #waiters: Array<() => void> = [];
 
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Semaphore limit must be a positive integer`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`Semaphore limit must be a positive integer`);
     this.#available = limit;
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { BackupError } from '../../src/errors.js';
 import { LocalKeyProvider } from '../../src/keys/index.js';
-import { describe, expect, it } from 'vitest';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);
@@ -48,19 +48,29 @@ describe('LocalKeyProvider', () => {
   });
 
   it('parses the BACKUPKIT_KEYS format', async () => {
-    const provider = LocalKeyProvider.fromEnv(` prod:${keyA.toString('base64')} , old-1:${keyB.toString('base64')}`);
+    const provider = LocalKeyProvider.fromEnv(
+      ` prod:${keyA.toString('base64')} , old-1:${keyB.toString('base64')}`,
+    );
     expect(provider.keyIds()).toEqual(['prod', 'old-1']);
     const wrapped = await provider.wrapKey('old-1', randomBytes(32));
     const unwrapped = await new LocalKeyProvider({ 'old-1': keyB }).unwrapKey('old-1', wrapped);
     expect(unwrapped.length).toBe(32);
-    expect(await codeOf(new LocalKeyProvider({ 'old-1': keyA }).unwrapKey('old-1', wrapped))).toBe('key_mismatch');
+    expect(await codeOf(new LocalKeyProvider({ 'old-1': keyA }).unwrapKey('old-1', wrapped))).toBe(
+      'key_mismatch',
+    );
     expect(LocalKeyProvider.fromEnv('').keyIds()).toEqual([]);
     expect(LocalKeyProvider.fromEnv(undefined).keyIds()).toEqual([]);
   });
 
   it('rejects bad entries without echoing key material', () => {
     const short = randomBytes(16).toString('base64');
-    const cases = [`k:${short}`, `nocolon${keyA.toString('base64')}`, `:${keyA.toString('base64')}`, 'k:!!!notbase64!!!', `bad id:${keyA.toString('base64')}`];
+    const cases = [
+      `k:${short}`,
+      `nocolon${keyA.toString('base64')}`,
+      `:${keyA.toString('base64')}`,
+      'k:!!!notbase64!!!',
+      `bad id:${keyA.toString('base64')}`,
+    ];
     for (const value of cases) {
       const error = thrown(() => LocalKeyProvider.fromEnv(value));
       expect(error.code).toBe('invalid_backup_config');
@@ -69,7 +79,9 @@ describe('LocalKeyProvider', () => {
       expect(text).not.toContain(keyA.toString('base64'));
       expect(text).not.toContain('notbase64');
     }
-    const dup = thrown(() => LocalKeyProvider.fromEnv(`k:${keyA.toString('base64')},k:${keyB.toString('base64')}`));
+    const dup = thrown(() =>
+      LocalKeyProvider.fromEnv(`k:${keyA.toString('base64')},k:${keyB.toString('base64')}`),
+    );
     expect(dup.code).toBe('invalid_backup_config');
   });
 });

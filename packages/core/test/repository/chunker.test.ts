@@ -82,7 +82,11 @@ describe('chunker', () => {
 
   it('only changes chunks near an insertion (shift resistance)', async () => {
     const data = copyText(4 * 1024 * 1024);
-    const edited = Buffer.concat([data.subarray(0, 10_000), Buffer.from('INSERTED ROW\t42\n'), data.subarray(10_000)]);
+    const edited = Buffer.concat([
+      data.subarray(0, 10_000),
+      Buffer.from('INSERTED ROW\t42\n'),
+      data.subarray(10_000),
+    ]);
     const before = (await chunksOf(pieces(data, [65536]), SMALL)).map(digest);
     const after = (await chunksOf(pieces(edited, [65536]), SMALL)).map(digest);
     const kept = new Set(before);

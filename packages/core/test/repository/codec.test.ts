@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BackupError } from '../../src/errors.js';
+import { deriveDataKey, newDataKeyMaterial } from '../../src/repository/data-key.js';
 import {
   type CompressionAlgorithm,
   decodeObject,
@@ -9,9 +10,8 @@ import {
   normalizeCompression,
   parseObjectHeader,
 } from '../../src/repository/index.js';
-import { deriveDataKey, newDataKeyMaterial } from '../../src/repository/data-key.js';
 
-const text = Buffer.from('id\tname\tvalue\n'.repeat(20000) + 'the end\n');
+const text = Buffer.from(`${'id\tname\tvalue\n'.repeat(20000)}the end\n`);
 const { id: dataKeyId, material } = newDataKeyMaterial();
 const key = deriveDataKey(dataKeyId, 'k1', material);
 const aad = Buffer.from('backupkit:chunk:test');
@@ -20,7 +20,8 @@ async function decode(stored: Buffer, withAad = aad): Promise<Buffer> {
   return decodeObject(stored, {
     aad: withAad,
     resolveKey: async (id) => {
-      if (id !== dataKeyId) throw new BackupError('integrity_error', `Data key ${id} is not in the repository`);
+      if (id !== dataKeyId)
+        throw new BackupError('integrity_error', `Data key ${id} is not in the repository`);
       return key;
     },
     maxPlaintext: 16 * 1024 * 1024,
@@ -52,11 +53,19 @@ describe('chunk codec', () => {
       for (const encrypted of [false, true]) {
         it(`round-trips ${algorithm} ${level} ${encrypted ? 'encrypted' : 'plain'}`, async () => {
           const setting = normalizeCompression({ algorithm, level });
-          const encoded = await encodeObject(text, { compression: setting, aad, key: encrypted ? key : null });
+          const encoded = await encodeObject(text, {
+            compression: setting,
+            aad,
+            key: encrypted ? key : null,
+          });
           expect(encoded.compression).toBe(algorithm);
           if (algorithm !== 'none') expect(encoded.bytes.length).toBeLessThan(text.length / 5);
           const header = parseObjectHeader(encoded.bytes, 'x');
-          expect(header).toMatchObject({ compression: algorithm, encrypted, dataKeyId: encrypted ? dataKeyId : null });
+          expect(header).toMatchObject({
+            compression: algorithm,
+            encrypted,
+            dataKeyId: encrypted ? dataKeyId : null,
+          });
           expect((await decode(encoded.bytes)).equals(text)).toBe(true);
           const visible = encoded.bytes.includes(Buffer.from('id\tname\tvalue'));
           if (encrypted) expect(visible).toBe(false);
@@ -68,7 +77,11 @@ describe('chunk codec', () => {
 
   it('stores incompressible data uncompressed and records that', async () => {
     const noise = randomBytes(64 * 1024);
-    const encoded = await encodeObject(noise, { compression: normalizeCompression({ algorithm: 'zstd' }), aad, key });
+    const encoded = await encodeObject(noise, {
+      compression: normalizeCompression({ algorithm: 'zstd' }),
+      aad,
+      key,
+    });
     expect(encoded.compression).toBe('none');
     expect(parseObjectHeader(encoded.bytes, 'x').compression).toBe('none');
     expect(encoded.bytes.length).toBe(HEADER_BYTES + noise.length + 16);
@@ -96,7 +109,8 @@ describe('chunk codec', () => {
     it(`detects a flipped bit in every byte of a stored object (${encrypted ? 'encrypted' : 'plain'})`, async () => {
       const small = Buffer.from('sentinel row 1\nsentinel row 2\n'.repeat(8));
       const setting = normalizeCompression({ algorithm: 'gzip', level: 1 });
-      const stored = (await encodeObject(small, { compression: setting, aad, key: encrypted ? key : null })).bytes;
+      const stored = (await encodeObject(small, { compression: setting, aad, key: encrypted ? key : null }))
+        .bytes;
       for (let i = 0; i < stored.length; i++) {
         const bad = Buffer.from(stored);
         bad[i]! ^= 0x01;
@@ -106,7 +120,9 @@ describe('chunk codec', () => {
       }
       expect((await errorOf(decode(stored.subarray(0, 20)))).code).toBe('integrity_error');
       // The same bytes presented as another object fail too (AAD binds the identity).
-      expect((await errorOf(decode(stored, Buffer.from('backupkit:chunk:other')))).code).toBe('integrity_error');
+      expect((await errorOf(decode(stored, Buffer.from('backupkit:chunk:other')))).code).toBe(
+        'integrity_error',
+      );
     });
   }
 });
