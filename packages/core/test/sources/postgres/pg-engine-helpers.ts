@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createPostgresRestoreTarget,
+  createPostgresSource,
+  LocalStorageDriver,
+  type Manifest,
+  Repository,
+  runBackup,
+  runRestore,
+} from '@backupkit/core';
+
+/** A local repository in a temp dir, and backup/restore through the real engine. */
+export class EngineHarness {
+  readonly #root: string;
+  #count = 0;
+
+  private constructor(root: string) {
+    this.#root = root;
+  }
+
+  static async create(): Promise<EngineHarness> {
+    return new EngineHarness(await mkdtemp(path.join(tmpdir(), 'bk-pg-engine-')));
+  }
+
+  async #repository(create: boolean): Promise<Repository> {
+    return Repository.open(new LocalStorageDriver({ root: this.#root }), { create });
+  }
+
+  async backup(config: Record<string, unknown>, parent: Manifest | null = null): Promise<Manifest> {
+    const repository = await this.#repository(true);
+    this.#count++;
+    return runBackup({
+      repository,
+      source: createPostgresSource(config),
+      context: { signal: new AbortController().signal, parent, full: parent === null },
+      jobId: 'job_pg',
+      backupId: `backup_pg_${this.#count}`,
+      backupType: parent === null ? 'full' : 'incremental',
+      compression: { algorithm: 'zstd', level: 3 },
+    });
+  }
+
+  async restore(
+    manifest: Manifest,
+    destination: Record<string, unknown>,
+    options: Record<string, unknown> = {},
+  ): Promise<Awaited<ReturnType<typeof runRestore>>> {
+    const repository = await this.#repository(false);
+    return runRestore({
+      repository,
+      manifest,
+      target: createPostgresRestoreTarget(destination, options),
+      options,
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await rm(this.#root, { recursive: true, force: true });
+  }
+}
