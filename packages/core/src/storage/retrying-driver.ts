@@ -89,6 +89,17 @@ export class RetryingStorageDriver implements StorageDriver {
     return this.#retry('delete', key, options?.signal, () => this.#inner.delete(key, options));
   }
 
+  /** Batch delete when the inner driver has one, else one retried `delete` per key. */
+  async deleteMany(keys: readonly string[], options?: DriverCallOptions): Promise<void> {
+    const inner = this.#inner;
+    if (inner.deleteMany) {
+      const batch = inner.deleteMany.bind(inner);
+      await this.#retry('delete', keys[0] ?? '', options?.signal, () => batch(keys, options));
+      return;
+    }
+    for (const key of keys) await this.delete(key, options);
+  }
+
   async *list(prefix: string, options?: DriverCallOptions): AsyncIterable<ObjectInfo> {
     for (let attempt = 1; ; attempt++) {
       let yielded = false;

@@ -67,6 +67,12 @@ export interface StorageDriver {
   list(prefix: string, options?: DriverCallOptions): AsyncIterable<ObjectInfo>;
   /** Removes an object; deleting a missing key is not an error. */
   delete(key: string, options?: DriverCallOptions): Promise<void>;
+  /**
+   * Removes many objects, with the store's batch call where it has one (S3 DeleteObjects:
+   * 1,000 keys a request); missing keys are not an error. Optional: callers fall back to
+   * `delete` per key.
+   */
+  deleteMany?(keys: readonly string[], options?: DriverCallOptions): Promise<void>;
   /** Releases connections; optional. */
   close?(): Promise<void>;
 }
