@@ -1,7 +1,15 @@
-export * from './common.js';
+export { COMPRESSION_LEVELS, isValidTimeZone } from './common.js';
 export * from './execute.js';
 export * from './job.js';
-export * from './job-parts.js';
+export {
+  compressionSchema,
+  destinationSchema,
+  encryptionSchema,
+  retentionSchema,
+  scheduleSchema,
+  sourceSchema,
+  verificationSchema,
+} from './job-parts.js';
 export * from './queries.js';
 export * from './restore.js';
 export * from './verify.js';

@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { EventEmitter } from 'eventemitter3';
+import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import { createSqliteCatalog } from '../catalog/sqlite-catalog.js';
+import type { KeyProvider } from '../keys/key-provider.js';
+import { LocalKeyProvider } from '../keys/local-key-provider.js';
+import type { SourceKind } from '../sources/backup-source.js';
+import type { StorageDriverFactory } from '../storage/storage-driver.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import type { BackupService, CallContext, View } from './backup-service.js';
+import { defaultSourceKinds } from './default-source-kinds.js';
+import type { BackupServiceEvents } from './events.js';
+import { ExecutionQueue } from './execution-queue.js';
+import { runExecution } from './execution-runner.js';
+import { type ExecutionTrigger, prepareExecution } from './execution-start.js';
+import * as jobs from './job-operations.js';
+import { defaultInstanceId, failOrphanedExecutions } from './recovery.js';
+import type { ExecuteJobParsed } from './schemas/execute.js';
+import { createSecretSealer } from './secret-sealer.js';
+import type { SecretSealer } from './secrets.js';
+import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
+import { loadOrCreateServiceKey } from './service-key.js';
+import { ServiceOperations } from './service-operations.js';
+import { SourceRegistry } from './source-registry.js';
+import { StorageRegistry } from './storage-registry.js';
+import { executionView, jobView } from './views.js';
+import { WorkTracker } from './work-tracker.js';
+
+export interface BackupServiceOptions {
+  /** Where jobs, executions and backups are recorded. Default: SQLite at `<dataDir>/catalog.db`. */
+  catalog?: CatalogRepository;
+  /** Default `./.backupkit`. */
+  dataDir?: string;
+  storage?: {
+    /** Root of `type: local` destinations (default `<dataDir>/storage`); their paths never leave it. */
+    localRoot?: string;
+    /** Driver factories by destination type (`s3`, `azure`, `gcs`, your own). */
+    drivers?: Record<string, StorageDriverFactory>;
+  };
+  /** Master keys by `key_id`. Default: `LocalKeyProvider.fromEnv(process.env.BACKUPKIT_KEYS)`. */
+  keys?: KeyProvider;
+  /** 32 bytes sealing connection strings in the catalog. Default: `<dataDir>/secret.key`, created once. */
+  secretKey?: Buffer;
+  /** Seals secrets instead of the built-in AES-256-GCM sealer (e.g. the catalog's `SecretBox`). */
+  secretSealer?: SecretSealer;
+  /** Source kinds by type. Default: filesystem and PostgreSQL. */
+  sources?: SourceKind[];
+  clock?: Clock;
+  /** Names this process in execution leases. Default `host:pid:random`. */
+  instanceId?: string;
+  /** Executions this instance runs at once (default 2); more wait as `queued`. */
+  maxConcurrentExecutions?: number;
+  logger?: ServiceLogger;
+  /** How long an execution lease lasts without a heartbeat (default 60 s). */
+  leaseMs?: number;
+  /** Minimum time between progress writes (default 500 ms). */
+  progressIntervalMs?: number;
+  /** How often the scheduler looks for due schedules after `start()` (default 15 s). */
+  schedulerIntervalMs?: number;
+  /** USD per GiB-month by destination type and storage class, for analytics. */
+  storagePrices?: Record<string, Record<string, number>>;
+}
+
+/**
+ * Creates the backup service. Nothing touches disk until the first call (catalog, secret key).
+ * @throws BackupError `invalid_backup_config` for malformed `BACKUPKIT_KEYS` or options.
+ */
+export function createBackupService(options: BackupServiceOptions = {}): BackupService {
+  return new DefaultBackupService(options);
+}
+
+class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements BackupService {
+  readonly #options: BackupServiceOptions;
+  readonly #context: Omit<ServiceContext, 'sealer'> & { sealer: SecretSealer | null };
+  readonly #ownsCatalog: boolean;
+  readonly #queue: ExecutionQueue;
+  readonly #ops: ServiceOperations;
+  #ready: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #ticking: Promise<void> | null = null;
+
+  constructor(options: BackupServiceOptions) {
+    super();
+    this.#options = options;
+    const dataDir = path.resolve(options.dataDir ?? './.backupkit');
+    this.#ownsCatalog = options.catalog === undefined;
+    this.#context = {
+      catalog: options.catalog ?? createSqliteCatalog({ path: path.join(dataDir, 'catalog.db') }),
+      clock: options.clock ?? systemClock,
+      keys: options.keys ?? LocalKeyProvider.fromEnv(process.env.BACKUPKIT_KEYS ?? ''),
+      sealer: options.secretSealer ?? null,
+      storage: new StorageRegistry(
+        options.storage?.localRoot ?? path.join(dataDir, 'storage'),
+        options.storage?.drivers,
+      ),
+      sources: new SourceRegistry(options.sources ?? defaultSourceKinds()),
+      events: this,
+      logger: options.logger ?? silentLogger,
+      tracker: new WorkTracker(),
+      instanceId: options.instanceId ?? defaultInstanceId(randomBytes(4).toString('hex')),
+      leaseMs: options.leaseMs ?? 60_000,
+      progressIntervalMs: options.progressIntervalMs ?? 500,
+    };
+    this.#queue = new ExecutionQueue(options.maxConcurrentExecutions ?? 2);
+    this.#ops = new ServiceOperations(() => this.#ctx(), this.#queue, options.storagePrices);
+  }
+
+  #ctx(): ServiceContext {
+    return this.#context as ServiceContext;
+  }
+
+  /** Opens the catalog and the secret key once; fails executions a dead process left running. */
+  #init(): Promise<void> {
+    this.#ready ??= (async () => {
+      await this.#context.catalog.init();
+      if (!this.#context.sealer) {
+        const dataDir = path.resolve(this.#options.dataDir ?? './.backupkit');
+        const key =
+          this.#options.secretKey ?? (await loadOrCreateServiceKey(path.join(dataDir, 'secret.key')));
+        this.#context.sealer = createSecretSealer(key);
+      }
+      await failOrphanedExecutions(this.#ctx());
+    })().catch((error) => {
+      this.#ready = null;
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #call<T>(run: (context: ServiceContext) => Promise<T>): Promise<T> {
+    await this.#init();
+    return run(this.#ctx());
+  }
+
+  createJob(input: unknown, call?: CallContext): Promise<View> {
+    return this.#call((c) => jobs.createJob(c, input, call));
+  }
+  getJob(jobId: string): Promise<View> {
+    return this.#call(async (c) => jobView(await jobs.loadJob(c, jobId)));
+  }
+  listJobs(query?: unknown): Promise<View> {
+    return this.#call((c) => jobs.listJobs(c, query));
+  }
+  updateJob(jobId: string, patch: unknown): Promise<View> {
+    return this.#call((c) => jobs.updateJob(c, jobId, patch));
+  }
+  deleteJob(jobId: string): Promise<void> {
+    return this.#call((c) => jobs.deleteJob(c, jobId));
+  }
+
+  executeJob(jobId: string, input?: unknown, call: CallContext = {}): Promise<View> {
+    return this.#call(() => this.#execute(jobId, input, call, { trigger: 'manual' }));
+  }
+
+  /** Records an execution and starts it (or queues it behind the concurrency limit). */
+  async #execute(jobId: string, input: unknown, call: CallContext, trigger: ExecutionTrigger): Promise<View> {
+    const context = this.#ctx();
+    const { execution, options } = await prepareExecution(context, jobId, input, call, trigger);
+    const slot = this.#queue.tryTake();
+    if (slot) {
+      execution.status = 'running';
+      execution.started_at = execution.created_at;
+    }
+    try {
+      await context.catalog.insertExecution(execution);
+    } catch (error) {
+      if (slot) this.#queue.release();
+      throw error;
+    }
+    if (slot) this.#launch(execution.execution_id, options);
+    else {
+      this.#queue.enqueue(execution.execution_id, execution.priority, () => {
+        void this.#startQueued(execution.execution_id, options);
+      });
+    }
+    return executionView(execution);
+  }
+
+  #launch(executionId: string, options: ExecuteJobParsed): void {
+    this.#context.tracker.start(executionId, async (signal) => {
+      try {
+        await runExecution(this.#ctx(), executionId, options, signal);
+      } finally {
+        this.#queue.release();
+      }
+    });
+  }
+
+  async #startQueued(executionId: string, options: ExecuteJobParsed): Promise<void> {
+    try {
+      await this.#context.catalog.updateExecution(executionId, {
+        status: 'running',
+        started_at: this.#context.clock.now().toISOString(),
+      });
+      this.#launch(executionId, options);
+    } catch (error) {
+      this.#queue.release();
+      this.#context.logger.error('Could not start a queued execution', {
+        execution_id: executionId,
+        error: String(error),
+      });
+    }
+  }
+
+  getJobStatus(jobId: string, query?: { execution_id?: string }): Promise<View> {
+    return this.#call(() => this.#ops.jobStatus(jobId, query?.execution_id));
+  }
+  listExecutions(jobId: string, query?: unknown): Promise<View> {
+    return this.#call(() => this.#ops.listExecutions(jobId, query));
+  }
+  cancelExecution(executionId: string): Promise<View> {
+    return this.#call(() => this.#ops.cancelExecution(executionId));
+  }
+  listBackups(query?: unknown): Promise<View> {
+    return this.#call(() => this.#ops.listBackups(query));
+  }
+  createRestore(input: unknown, call: CallContext = {}): Promise<View> {
+    return this.#call(() => this.#ops.createRestore(input, call));
+  }
+  getRestoreStatus(restoreId: string): Promise<View> {
+    return this.#call(() => this.#ops.restoreStatus(restoreId));
+  }
+  verifyBackup(backupId: string, input?: unknown, call: CallContext = {}): Promise<View> {
+    return this.#call(() => this.#ops.verifyBackup(backupId, input, call));
+  }
+  getVerification(verificationId: string): Promise<View> {
+    return this.#call(() => this.#ops.verification(verificationId));
+  }
+  getAnalytics(query?: unknown): Promise<View> {
+    return this.#call(() => this.#ops.analytics(query));
+  }
+  applyRetention(jobId: string, options?: { dry_run?: boolean }): Promise<View> {
+    return this.#call(() => this.#ops.applyRetention(jobId, options));
+  }
+  health(): Promise<View> {
+    return this.#call(() => this.#ops.health());
+  }
+  waitFor(id: string, options: { timeoutMs?: number } = {}): Promise<View> {
+    return this.#call(() => this.#ops.waitFor(id, options.timeoutMs));
+  }
+
+  async start(): Promise<void> {
+    await this.#init();
+    if (this.#timer) return;
+    const interval = this.#options.schedulerIntervalMs ?? 15_000;
+    const tick = () => {
+      this.#ticking ??= this.#ops
+        .runDueSchedules((jobId, trigger) => this.#execute(jobId, {}, { principal: null }, trigger))
+        .catch((error) => this.#context.logger.error('Scheduler tick failed', { error: String(error) }))
+        .finally(() => {
+          this.#ticking = null;
+        });
+    };
+    this.#timer = setInterval(tick, interval);
+    this.#timer.unref();
+    tick();
+  }
+
+  async stop(options: { cancelRunning?: boolean } = {}): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#ticking;
+    if (options.cancelRunning) await this.#ops.cancelQueued();
+    await this.#context.tracker.drain(options.cancelRunning === true);
+    if (this.#ownsCatalog && this.#ready) {
+      await this.#ready.catch(() => {});
+      this.#ready = null;
+      await this.#context.catalog.close();
+    }
+  }
+}

@@ -1,0 +1,380 @@
+import type { BackupRecord } from '../catalog/records.js';
+import { BackupError, isBackupError } from '../errors.js';
+import { Repository } from '../repository/repository.js';
+import { planRetention } from '../retention/plan-retention.js';
+import { nextRunAfter } from '../schedule/next-run.js';
+import type { DestinationConfig } from '../storage/storage-driver.js';
+import { newId } from '../util/ids.js';
+import { analyticsView, DEFAULT_STORAGE_PRICES } from './analytics.js';
+import type { CallContext, View } from './backup-service.js';
+import type { ExecutionQueue } from './execution-queue.js';
+import type { ExecutionTrigger } from './execution-start.js';
+import { loadJob } from './job-operations.js';
+import { loadBackup, prepareRestore, runRestoreJob } from './restore-operations.js';
+import { listExecutionsQuerySchema } from './schemas/execute.js';
+import {
+  analyticsQuerySchema,
+  applyRetentionOptionsSchema,
+  listBackupsQuerySchema,
+} from './schemas/queries.js';
+import { verifyBackupSchema } from './schemas/verify.js';
+import { unsealConfig } from './secrets.js';
+import { nowIso, type ServiceContext } from './service-context.js';
+import { parseInput } from './validate.js';
+import { verifyStoredBackup } from './verification-runner.js';
+import {
+  backupFileView,
+  executionView,
+  jobStatusView,
+  restoreStatusView,
+  restoreView,
+  verificationView,
+} from './views.js';
+
+const FINAL = new Set(['completed', 'failed', 'cancelled', 'passed', 'error']);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The service's read and background operations besides jobs and execution start. */
+export class ServiceOperations {
+  readonly #context: () => ServiceContext;
+  readonly #queue: ExecutionQueue;
+  readonly #prices: Record<string, Record<string, number>>;
+
+  constructor(
+    context: () => ServiceContext,
+    queue: ExecutionQueue,
+    prices?: Record<string, Record<string, number>>,
+  ) {
+    this.#context = context;
+    this.#queue = queue;
+    this.#prices = prices ?? DEFAULT_STORAGE_PRICES;
+  }
+
+  async #execution(executionId: string) {
+    const execution =
+      typeof executionId === 'string' ? await this.#context().catalog.getExecution(executionId) : null;
+    if (!execution) {
+      throw new BackupError('execution_not_found', 'Execution not found', {
+        details: { execution_id: executionId },
+      });
+    }
+    return execution;
+  }
+
+  /** The spec's job status for one execution (default: the latest). */
+  async jobStatus(jobId: string, executionId?: string): Promise<View> {
+    const context = this.#context();
+    const { catalog } = context;
+    const job = await loadJob(context, jobId);
+    const execution = executionId ? await this.#execution(executionId) : await catalog.latestExecution(jobId);
+    if (execution && execution.job_id !== jobId) {
+      throw new BackupError('execution_not_found', 'Execution not found', {
+        details: { execution_id: executionId },
+      });
+    }
+    const backup = execution?.backup_id ? await catalog.getBackup(execution.backup_id) : null;
+    const verification = backup ? await catalog.latestVerification(backup.backup_id) : null;
+    return jobStatusView(job, execution, backup, verification, nowIso(context));
+  }
+
+  async listExecutions(jobId: string, queryInput: unknown): Promise<View> {
+    const context = this.#context();
+    await loadJob(context, jobId);
+    const query = parseInput(listExecutionsQuerySchema, queryInput ?? {});
+    const page = await context.catalog.listExecutions({
+      job_id: jobId,
+      ...(query.status ? { status: [query.status] } : {}),
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return {
+      executions: page.items.map(executionView),
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+    };
+  }
+
+  /**
+   * Cancels a queued or running execution: nothing of it is committed.
+   * @throws BackupError `execution_not_found`, `conflict` when it already ended or runs on another instance.
+   */
+  async cancelExecution(executionId: string): Promise<View> {
+    const context = this.#context();
+    const execution = await this.#execution(executionId);
+    if (FINAL.has(execution.status)) {
+      throw new BackupError('conflict', `The execution already ended (${execution.status})`, {
+        details: { execution_id: executionId, status: execution.status },
+      });
+    }
+    if (this.#queue.remove(executionId)) {
+      const cancelled = await context.catalog.updateExecution(executionId, {
+        status: 'cancelled',
+        completed_at: nowIso(context),
+        error: { code: 'aborted', message: 'The execution was cancelled before it started' },
+      });
+      return executionView(cancelled);
+    }
+    if (!context.tracker.abort(executionId)) {
+      throw new BackupError('conflict', 'The execution runs on another instance', {
+        details: { execution_id: executionId, owner: execution.owner },
+      });
+    }
+    await context.tracker.settled(executionId);
+    return executionView(await this.#execution(executionId));
+  }
+
+  /** Marks every execution still waiting for a slot cancelled (stop with `cancelRunning`). */
+  async cancelQueued(): Promise<void> {
+    const context = this.#context();
+    const page = await context.catalog.listExecutions({ status: ['queued'], limit: 500, offset: 0 });
+    for (const execution of page.items) {
+      if (execution.owner === context.instanceId && this.#queue.remove(execution.execution_id)) {
+        await context.catalog.updateExecution(execution.execution_id, {
+          status: 'cancelled',
+          completed_at: nowIso(context),
+          error: { code: 'aborted', message: 'The service stopped before the execution started' },
+        });
+      }
+    }
+  }
+
+  async listBackups(queryInput: unknown): Promise<View> {
+    const query = parseInput(listBackupsQuerySchema, queryInput ?? {});
+    const status = query.status ?? 'completed';
+    const page = await this.#context().catalog.listBackups({ ...query, status });
+    const filters: Record<string, string> = {};
+    for (const key of ['job_id', 'backup_type', 'date_from', 'date_to'] as const) {
+      const value = query[key];
+      if (value !== undefined) filters[key] = value;
+    }
+    filters.status = status;
+    return {
+      files: page.items.map(backupFileView),
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+      filters,
+    };
+  }
+
+  async createRestore(input: unknown, call: CallContext): Promise<View> {
+    const context = this.#context();
+    const { record } = await prepareRestore(context, input, call);
+    context.tracker.start(record.restore_id, (signal) =>
+      runRestoreJob(this.#context(), record.restore_id, signal),
+    );
+    return restoreView(record);
+  }
+
+  async restoreStatus(restoreId: string): Promise<View> {
+    const context = this.#context();
+    const restore = typeof restoreId === 'string' ? await context.catalog.getRestore(restoreId) : null;
+    if (!restore)
+      throw new BackupError('restore_not_found', 'Restore not found', { details: { restore_id: restoreId } });
+    return restoreStatusView(restore, nowIso(context));
+  }
+
+  /** Records a verification and runs it in the background; returns the spec's `running` response. */
+  async verifyBackup(backupId: string, input: unknown, call: CallContext): Promise<View> {
+    const context = this.#context();
+    const request = parseInput(verifyBackupSchema, input ?? {});
+    const backup = await loadBackup(context, backupId);
+    const sourceType = String(backup.metadata.source_type ?? '');
+    if (request.test_restore && sourceType !== 'filesystem') {
+      throw new BackupError(
+        'not_implemented',
+        `Test restores of ${sourceType || 'these'} backups are not implemented`,
+        {
+          details: { backup_id: backupId },
+        },
+      );
+    }
+    const now = nowIso(context);
+    const verificationId = newId('verify');
+    const previous = await context.catalog.listBackups({
+      job_id: backup.job_id,
+      status: 'completed',
+      limit: 1,
+      offset: 0,
+    });
+    const estimate = previous.items[0]
+      ? new Date(Date.parse(now) + Math.max(1, backup.duration) * 1000).toISOString()
+      : null;
+    await context.catalog.insertVerification({
+      verification_id: verificationId,
+      backup_id: backupId,
+      verification_type: request.verification_type,
+      status: 'running',
+      progress: 0,
+      created_at: now,
+      started_at: now,
+      completed_at: null,
+      estimated_completion: estimate,
+      checksum_verification: request.checksum_verification,
+      integrity_check: request.integrity_check,
+      test_restore: request.test_restore,
+      test_restore_options: request.test_restore_options ?? null,
+      result: null,
+      error: null,
+      requested_by: call.principal ?? null,
+    });
+    context.tracker.start(verificationId, async (signal) => {
+      await verifyStoredBackup(this.#context(), backup, {
+        ...request,
+        requested_by: call.principal ?? null,
+        signal,
+        verificationId,
+      });
+    });
+    return verificationView((await context.catalog.getVerification(verificationId))!);
+  }
+
+  async verification(verificationId: string): Promise<View> {
+    const record =
+      typeof verificationId === 'string'
+        ? await this.#context().catalog.getVerification(verificationId)
+        : null;
+    if (!record) {
+      throw new BackupError('verification_not_found', 'Verification not found', {
+        details: { verification_id: verificationId },
+      });
+    }
+    return verificationView(record);
+  }
+
+  async analytics(queryInput: unknown): Promise<View> {
+    const context = this.#context();
+    const query = parseInput(analyticsQuerySchema, queryInput ?? {});
+    const aggregates = await context.catalog.analytics(query);
+    return analyticsView(aggregates, nowIso(context), this.#prices);
+  }
+
+  /**
+   * Applies the job's retention policy (restic `forget` semantics): forgotten backups' manifests
+   * are deleted from storage and their rows marked `deleted`. Their chunks stay until garbage
+   * collection, which is not implemented yet. `dry_run` only reports.
+   */
+  async applyRetention(jobId: string, optionsInput: unknown): Promise<View> {
+    const context = this.#context();
+    const options = parseInput(applyRetentionOptionsSchema, optionsInput ?? {});
+    const job = await loadJob(context, jobId);
+    const backups: BackupRecord[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = await context.catalog.listBackups({
+        job_id: jobId,
+        status: 'completed',
+        limit: 500,
+        offset,
+      });
+      backups.push(...page.items);
+      if (page.items.length < 500) break;
+    }
+    const timezone = typeof job.schedule?.timezone === 'string' ? job.schedule.timezone : 'UTC';
+    const plan = planRetention(backups, job.retention ?? {}, { timezone, now: context.clock.now() });
+    const deleted: string[] = [];
+    if (!options.dry_run) {
+      for (const decision of plan.forget) {
+        const backup = backups.find((b) => b.backup_id === decision.backup_id)!;
+        const driver = await context.storage.open(
+          unsealConfig(backup.destination, context.sealer) as DestinationConfig,
+        );
+        try {
+          const repository = await Repository.open(driver, { keyProvider: context.keys, create: false });
+          await repository.deleteSnapshot(backup.backup_id);
+        } catch (error) {
+          if (!isBackupError(error, 'not_found')) throw error;
+        } finally {
+          await driver.close?.().catch(() => {});
+        }
+        await context.catalog.updateBackup(backup.backup_id, { status: 'deleted' });
+        deleted.push(backup.backup_id);
+      }
+    }
+    const kept = plan.keep.map((d) => d.backup_id);
+    context.events.emit('retention.applied', { job_id: jobId, deleted, kept, dry_run: options.dry_run });
+    return {
+      job_id: jobId,
+      dry_run: options.dry_run,
+      policy: job.retention,
+      keep: plan.keep,
+      forget: plan.forget,
+      deleted,
+      garbage_collection: 'not_implemented',
+    };
+  }
+
+  async health(): Promise<View> {
+    const context = this.#context();
+    const running = await context.catalog.listExecutions({ status: ['running'], limit: 1, offset: 0 });
+    return {
+      status: 'ok',
+      instance_id: context.instanceId,
+      running_executions: running.total,
+      active_work: context.tracker.size,
+      time: nowIso(context),
+    };
+  }
+
+  /** Polls (and awaits local work) until the execution, restore or verification ends. */
+  async waitFor(id: string, timeoutMs = 600_000): Promise<View> {
+    const context = this.#context();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await this.#statusOf(id);
+      if (FINAL.has(String(view.status))) return view;
+      if (Date.now() > deadline) {
+        throw new BackupError('unavailable', `Timed out waiting for ${id}`, {
+          details: { id, status: view.status },
+        });
+      }
+      await Promise.race([context.tracker.has(id) ? context.tracker.settled(id) : sleep(100), sleep(250)]);
+    }
+  }
+
+  async #statusOf(id: string): Promise<View> {
+    if (id.startsWith('exec_')) {
+      const execution = await this.#execution(id);
+      return this.jobStatus(execution.job_id, id);
+    }
+    if (id.startsWith('restore_')) return this.restoreStatus(id);
+    if (id.startsWith('verify_')) return this.verification(id);
+    throw new BackupError('invalid_request', 'waitFor takes an execution, restore or verification id', {
+      details: { id },
+    });
+  }
+
+  /**
+   * Claims each due schedule occurrence (atomically, so one instance runs it) and starts it.
+   * Missed occurrences collapse into one run: the next occurrence is computed from now.
+   */
+  async runDueSchedules(execute: (jobId: string, trigger: ExecutionTrigger) => Promise<View>): Promise<void> {
+    const context = this.#context();
+    const now = context.clock.now();
+    for (const schedule of await context.catalog.listDueSchedules(now.toISOString())) {
+      if (!schedule.next_execution) continue;
+      const next = nextRunAfter(schedule, now);
+      const nextIso = next ? next.toISOString() : null;
+      const claimed = await context.catalog.claimScheduleOccurrence(
+        schedule.job_id,
+        schedule.next_execution,
+        nextIso,
+        now.toISOString(),
+      );
+      if (!claimed) continue;
+      await context.catalog.updateJob(schedule.job_id, { next_run: nextIso }).catch(() => {});
+      const late = now.getTime() - Date.parse(schedule.next_execution) > 60_000;
+      try {
+        await execute(schedule.job_id, {
+          trigger: late ? 'startup-catchup' : 'schedule',
+          scheduled_for: schedule.next_execution,
+        });
+      } catch (error) {
+        context.logger.warn('Scheduled run not started', {
+          job_id: schedule.job_id,
+          code: error instanceof BackupError ? error.code : 'internal_error',
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import type { SourceKind } from '../sources/backup-source.js';
+import { invalidConfig } from './validate.js';
+
+/** Source kinds by `source.type` / restore `destination.type`. */
+export class SourceRegistry {
+  readonly #kinds = new Map<string, SourceKind>();
+
+  constructor(kinds: readonly SourceKind[]) {
+    for (const kind of kinds) for (const type of kind.types) this.#kinds.set(type, kind);
+  }
+
+  types(): string[] {
+    return [...this.#kinds.keys()];
+  }
+
+  /** @throws BackupError `invalid_backup_config` naming `field` when no kind answers to `type`. */
+  get(type: string, field = 'source.type'): SourceKind {
+    const kind = this.#kinds.get(type);
+    if (!kind) {
+      const known = this.types();
+      throw invalidConfig(
+        field,
+        `No source kind is registered for "${type}"${known.length ? ` (registered: ${known.join(', ')})` : ''}`,
+      );
+    }
+    return kind;
+  }
+}
