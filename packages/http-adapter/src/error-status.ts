@@ -56,8 +56,8 @@ export interface ErrorBody {
 }
 
 /**
- * The documented error body and status for anything thrown. Errors that are not
- * `BackupError`s are unexpected: their message (which may carry internals) is replaced.
+ * The documented error body and status for anything thrown. Unexpected failures (not a
+ * `BackupError`, or `internal_error`) get a generic message: theirs may carry internals.
  */
 export function errorResponse(error: unknown): { status: number; body: ErrorBody; cause: BackupError } {
   if (!(error instanceof BackupError)) {
@@ -69,6 +69,13 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
     };
   }
   const status = statusOf(error.code);
+  if (error.code === 'internal_error') {
+    return {
+      status,
+      body: { error: 'internal_error', message: 'Internal server error', details: {} },
+      cause: error,
+    };
+  }
   return {
     status,
     body: { error: error.code, message: error.message, details: { ...error.details } },

@@ -82,9 +82,28 @@ function checkIds(match: RouteMatch): void {
  */
 export function createBackupHandler(options: BackupHandlerOptions): BackupHandler {
   const clock = options.clock ?? wallClock;
-  const limiter = new RateLimiter(options.catalog, options.rateLimits ?? {}, clock);
+  let ready: Promise<void> | null = null;
+  // The service opens its catalog lazily; the adapter may write to it first.
+  const catalog = {
+    appendAudit: async (entry: Parameters<typeof options.catalog.appendAudit>[0]) => {
+      await ensureReady();
+      return options.catalog.appendAudit(entry);
+    },
+    incrementRateCounter: async (key: string, windowStart: string) => {
+      await ensureReady();
+      return options.catalog.incrementRateCounter(key, windowStart);
+    },
+  };
+  const ensureReady = (): Promise<void> => {
+    ready ??= Promise.resolve(options.catalog.init?.()).catch((error: unknown) => {
+      ready = null;
+      throw error;
+    });
+    return ready;
+  };
+  const limiter = new RateLimiter(catalog, options.rateLimits ?? {}, clock);
   const secrets = options.secrets ?? [];
-  const audit = new AuditLog(options.catalog, clock, options.logger, secrets);
+  const audit = new AuditLog(catalog, clock, options.logger, secrets);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const publicActions = new Set(options.publicActions ?? []);
   const documents = new Map<string, unknown>();

@@ -62,8 +62,12 @@ export interface Logger {
 
 export interface BackupHandlerOptions {
   service: BackupService;
-  /** Where audit entries and the shared rate-limit counters live (the service's catalog). */
-  catalog: Pick<CatalogRepository, 'appendAudit' | 'incrementRateCounter'>;
+  /**
+   * Where audit entries and the shared rate-limit counters live (the service's catalog).
+   * `init()` (idempotent) is called once before the first use.
+   */
+  catalog: Pick<CatalogRepository, 'appendAudit' | 'incrementRateCounter'> &
+    Partial<Pick<CatalogRepository, 'init'>>;
   authenticate: Authenticate;
   /** Default: every authenticated principal may do everything. */
   authorize?: Authorize;
