@@ -73,11 +73,11 @@ describe.each(FRAMEWORKS)('API.md error table on %s', (_name, start) => {
       body: { ...validJob(), encryption: { enabled: true, key_id: 'no-such-key' } },
     });
     expectError(noKey, 400, 'invalid_backup_config');
-    const escape = await call(server.url, 'POST', '/jobs', {
+    const leaving = await call(server.url, 'POST', '/jobs', {
       token: alice,
       body: { ...validJob(), destination: { type: 'local', path: '../../../etc/' } },
     });
-    expectError(escape, 400, 'invalid_backup_config');
+    expectError(leaving, 400, 'invalid_backup_config');
   });
 
   test('400 invalid_request: not JSON, wrong content type, unknown query value or parameter', async () => {
