@@ -261,7 +261,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.#ticking;
-    if (options.cancelRunning) await this.#ops.cancelQueued();
+    if (options.cancelRunning && this.#ready && this.#queue.pending > 0) await this.#ops.cancelQueued();
     await this.#context.tracker.drain(options.cancelRunning === true);
     if (this.#ownsCatalog && this.#ready) {
       await this.#ready.catch(() => {});
