@@ -32,7 +32,10 @@ export interface Fixture {
 }
 
 /** A real service on a SQLite catalog and local storage in a temp dir, with the sentinel key. */
-export async function createFixture(catalog?: CatalogRepository): Promise<Fixture> {
+export async function createFixture(
+  catalog?: CatalogRepository,
+  options: { secretKey?: Buffer } = {},
+): Promise<Fixture> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bk-http-'));
   const cat = catalog ?? createSqliteCatalog({ path: path.join(dir, 'catalog.db') });
   const logLines: string[] = [];
@@ -51,7 +54,7 @@ export async function createFixture(catalog?: CatalogRepository): Promise<Fixtur
     dataDir: dir,
     storage: { localRoot: path.join(dir, 'storage') },
     keys: LocalKeyProvider.fromEnv(`${KEY_ID}:${SENTINEL.keyMaterial}`),
-    secretKey: randomBytes(32),
+    secretKey: options.secretKey ?? randomBytes(32),
     logger,
     progressIntervalMs: 50,
   });
