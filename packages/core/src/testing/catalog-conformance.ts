@@ -169,6 +169,20 @@ export function catalogConformance(options: CatalogConformanceOptions): void {
       });
       await catalog.insertExecution(second);
       expect(await catalog.latestExecution(jobId)).toEqual(second);
+      const failedOne = (
+        await catalog.listExecutions({ job_id: jobId, status: ['failed'], limit: 1, offset: 0 })
+      ).items[0];
+      await expectCode(
+        catalog.updateExecution(failedOne?.execution_id as string, { status: 'running' }),
+        'execution_in_progress',
+      );
+      await catalog.updateExecution(second.execution_id, { status: 'completed' });
+      // One execution per scheduled occurrence, whatever its status.
+      await expectCode(
+        catalog.insertExecution(makeExecution({ job_id: jobId, scheduled_for: second.scheduled_for })),
+        'conflict',
+      );
+      await catalog.updateExecution(second.execution_id, { status: 'queued' });
       expect(await catalog.latestExecution('job_none')).toBeNull();
       await expectCode(catalog.updateExecution('exec_missing', { progress: 1 }), 'not_found');
 
