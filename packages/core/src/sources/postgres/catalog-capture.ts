@@ -6,20 +6,35 @@ import type { TableName } from './table-match.js';
 export interface CatalogTable extends TableName {
   oid: number;
   bytes: number;
+  /** Partitioned parent or partition: not supported yet. */
+  partitioned: boolean;
 }
 
 /** Ordinary tables outside system schemas and extensions (partitioned parents excluded). */
 export async function listTables(client: pg.Client): Promise<CatalogTable[]> {
-  const { rows } = await client.query<{ oid: number; schema: string; name: string; bytes: string }>(
-    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_table_size(c.oid)::text AS bytes
+  const { rows } = await client.query<{
+    oid: number;
+    schema: string;
+    name: string;
+    bytes: string;
+    partitioned: boolean;
+  }>(
+    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_table_size(c.oid)::text AS bytes,
+            (c.relkind = 'p' OR c.relispartition) AS partitioned
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE c.relkind = 'r' AND NOT c.relispartition
+      WHERE c.relkind IN ('r', 'p')
         AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
                           AND d.objid = c.oid AND d.deptype = 'e')
       ORDER BY 2, 3`,
   );
-  return rows.map((r) => ({ oid: r.oid, schema: r.schema, name: r.name, bytes: Number(r.bytes) }));
+  return rows.map((r) => ({
+    oid: r.oid,
+    schema: r.schema,
+    name: r.name,
+    bytes: Number(r.bytes),
+    partitioned: r.partitioned,
+  }));
 }
 
 /** Columns, constraints, indexes and sequences of `tables`, in the order given. */
@@ -38,12 +53,17 @@ export async function captureTables(
     identity: string;
     generated: string;
     sequence: string | null;
+    collation: string | null;
   }>(
     `SELECT a.attrelid::int AS relid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.atttypid::int AS typid, a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default,
             a.attidentity AS identity, a.attgenerated AS generated,
-            pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS sequence
-       FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS sequence,
+            (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+               FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+              WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
       ORDER BY a.attrelid, a.attnum`,
     [oids],
@@ -96,6 +116,7 @@ export async function captureTables(
       identity: c.identity === 'a' || c.identity === 'd' ? c.identity : null,
       generated: c.generated === 's' ? c.default : null,
       sequence: c.sequence,
+      ...(c.collation ? { collation: c.collation } : {}),
     }));
     return {
       schema: table.schema,

@@ -45,6 +45,7 @@ export function createSequenceSql(seq: SequenceSchema): string {
 
 function columnSql(column: ColumnSchema, identity: SequenceSchema | undefined): string {
   const parts = [quoteIdent(column.name), column.type];
+  if (column.collation) parts.push(`COLLATE ${column.collation}`);
   if (column.generated !== null) parts.push(`GENERATED ALWAYS AS (${column.generated}) STORED`);
   else if (column.identity !== null) {
     const kind = column.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';

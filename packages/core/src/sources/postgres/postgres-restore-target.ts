@@ -89,8 +89,8 @@ export class PostgresRestoreTarget implements RestoreTarget {
   ): Promise<EntryRestoreResult> {
     const planned = this.#plan?.tables.get(entry.name);
     if (!planned || !this.#pool) {
-      // Not selected: leave it alone.
-      content?.resume();
+      // Not selected: leave it alone (and stop fetching its chunks).
+      content?.destroy();
       return { name: entry.name, records: 0, bytes: 0 };
     }
     this.#setup ??= this.#runSetup();
@@ -135,8 +135,9 @@ export class PostgresRestoreTarget implements RestoreTarget {
       this.#restored.set(entry.name, { rows: copy.rowCount, bytes: counter.bytes });
       return { name: entry.name, records: copy.rowCount, bytes: counter.bytes };
     } catch (error) {
+      if (context.signal.aborted) broken = true;
       try {
-        await client.query('ROLLBACK');
+        if (!broken) await client.query('ROLLBACK');
       } catch {
         broken = true;
       }

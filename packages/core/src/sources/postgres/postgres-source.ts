@@ -60,6 +60,14 @@ export class PostgresSource implements BackupSource {
         );
         tables = tables.filter((t) => only.some((p) => p.matches(t)));
       }
+      const partitioned = tables.filter((t) => t.partitioned).map(entryName);
+      if (partitioned.length > 0) {
+        throw new BackupError(
+          'not_implemented',
+          `Partitioned tables are not supported yet: ${partitioned.join(', ')} (leave them out with exclude_tables)`,
+          { details: { tables: partitioned } },
+        );
+      }
       if (missing.length > 0) {
         throw new BackupError('table_not_found', `Unknown table(s): ${missing.join(', ')}`, {
           details: { tables: missing },
@@ -122,8 +130,7 @@ export class PostgresSource implements BackupSource {
         const client = await pool.acquire();
         const sql = `COPY ${qualified(table.schema, table.name)} (${copyColumns(table)}) TO STDOUT`;
         const copy = client.query(copyTo(sql));
-        const counter = new RowCounter();
-        let copyDone = false;
+        let finished = false;
         let released = false;
         const giveBack = (ok: boolean): void => {
           if (released) return;
@@ -131,24 +138,31 @@ export class PostgresSource implements BackupSource {
           if (ok) pool.release(client);
           else pool.discard(client);
         };
+        const counter = new RowCounter({
+          // The row count comes from the server's CommandComplete; a query queued behind the
+          // COPY resolves only once that has been processed (and keeps the client ours till then).
+          beforeEnd: async () => {
+            try {
+              await client.query('SELECT 1');
+            } catch (error) {
+              throw mapPgError(error, cs, 'source_unreachable', `Reading table ${name} failed`);
+            }
+            rowCount = copy.rowCount;
+            finished = true;
+            giveBack(true);
+          },
+        });
         const onAbort = (): void => {
           counter.destroy(new BackupError('aborted', 'The backup was cancelled'));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        copy.once('end', () => {
-          copyDone = true;
-          giveBack(true);
-        });
         copy.once('error', (error) => {
           giveBack(false);
           counter.destroy(mapPgError(error, cs, 'source_unreachable', `Reading table ${name} failed`));
         });
-        counter.once('end', () => {
-          rowCount = counter.rows;
-        });
         counter.once('close', () => {
           signal.removeEventListener('abort', onAbort);
-          if (!copyDone) {
+          if (!finished) {
             copy.destroy();
             giveBack(false);
           }

@@ -160,6 +160,7 @@ export async function finishRestore(args: FinishArgs): Promise<Record<string, un
       tables_restored: done.length,
       records_restored: records,
       data_size: bytes,
+      restored_at: new Date().toISOString(),
       verification: {
         ...verification,
         verified_at: options.verifyAfterRestore ? new Date().toISOString() : null,
@@ -220,7 +221,7 @@ async function verify(args: FinishArgs, tables: PlannedTable[]): Promise<Record<
     const client = await args.pool.connect();
     try {
       const hash = createHash('sha256');
-      const counter = new RowCounter();
+      const counter = new RowCounter({ countRows: true });
       const sql = `COPY ${qualified(t.table.schema, t.table.name)} (${copyColumns(t.table)}) TO STDOUT`;
       await pipeline(
         client.query(copyTo(sql)),

@@ -13,6 +13,8 @@ export interface ColumnSchema {
   generated: string | null;
   /** The identity or serial sequence (`schema.name`), else null. */
   sequence: string | null;
+  /** A collation other than the type's default, qualified and quoted. */
+  collation?: string;
 }
 
 export interface ConstraintSchema {
