@@ -14,13 +14,19 @@ export function datasetSql(scale: number): string {
     const scaled = Math.max(1, Math.round(rows * scale));
     // Each table's generate_series bound appears once, in its INSERT ... FROM generate_series(1, N).
     sql = sql.replace(`generate_series(1, ${rows})`, `generate_series(1, ${scaled})`);
-    if (table === 'orders') sql = sql.replace('(random()*699999)::int', `(random()*${Math.max(1, Math.round(ROWS_AT_1X.customers * scale)) - 1})::int`);
+    if (table === 'orders')
+      sql = sql.replace(
+        '(random()*699999)::int',
+        `(random()*${Math.max(1, Math.round(ROWS_AT_1X.customers * scale)) - 1})::int`,
+      );
   }
   return sql;
 }
 
 export function expectedRows(scale: number): Record<string, number> {
-  return Object.fromEntries(Object.entries(ROWS_AT_1X).map(([t, n]) => [t, Math.max(1, Math.round(n * scale))]));
+  return Object.fromEntries(
+    Object.entries(ROWS_AT_1X).map(([t, n]) => [t, Math.max(1, Math.round(n * scale))]),
+  );
 }
 
 /** True when database `url` already holds the dataset at this scale (row counts match). */

@@ -10,13 +10,20 @@ export interface Measurement {
  * Runs a command under GNU time (the same RSS measure for pg_dump and for backupkit) and
  * returns wall time and peak resident memory of the command's process tree's largest member.
  */
-export async function measure(command: string, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Measurement> {
+export async function measure(
+  command: string,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<Measurement> {
   const started = process.hrtime.bigint();
-  const child = spawn('/usr/bin/time', ['-f', '__PEAK_RSS_KB__=%M', 'bash', '-o', 'pipefail', '-c', command], {
-    env: { ...process.env, ...options.env },
-    cwd: options.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', '__PEAK_RSS_KB__=%M', 'bash', '-o', 'pipefail', '-c', command],
+    {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -1,0 +1,53 @@
+// One backupkit operation in its own process, so the harness measures its wall time and peak RSS:
+//   backup  <db url> <repo dir> [backup id]   → full or incremental backup (zstd + AES-256-GCM)
+//   restore <db url> <repo dir> <backup id>   → restore every table into <db url>
+import { randomBytes } from 'node:crypto';
+import {
+  createPostgresRestoreTarget,
+  createPostgresSource,
+  LocalKeyProvider,
+  LocalStorageDriver,
+  Repository,
+  runBackup,
+  runRestore,
+} from '@backupkit/core';
+
+const [command, url, repoDir, backupId] = process.argv.slice(2);
+if (!command || !url || !repoDir)
+  throw new Error('usage: backupkit-run.ts backup|restore <db url> <repo dir> [backup id]');
+
+// A fixed benchmark key: the repository is scratch data, deleted by the harness.
+const keyProvider = new LocalKeyProvider({ bench: Buffer.alloc(32, 7) });
+const level = Number(process.env.BENCH_ZSTD_LEVEL ?? 3);
+const parallel = Number(process.env.BENCH_PARALLEL ?? 2);
+const repository = await Repository.open(new LocalStorageDriver({ root: repoDir }), {
+  keyProvider,
+  encryption: { enabled: true, keyId: 'bench' },
+  create: command === 'backup',
+});
+
+if (command === 'backup') {
+  const parentId = backupId;
+  const parent = parentId ? await repository.readManifest(parentId) : null;
+  const manifest = await runBackup({
+    repository,
+    source: createPostgresSource({ connection_string: url, max_parallel_jobs: parallel }),
+    context: { signal: new AbortController().signal, parent, full: false },
+    jobId: 'job_bench',
+    backupId: `backup_${randomBytes(8).toString('hex')}`,
+    backupType: parent ? 'incremental' : 'full',
+    compression: { algorithm: 'zstd', level },
+  });
+  process.stdout.write(`${JSON.stringify({ backup_id: manifest.backup_id, totals: manifest.totals })}\n`);
+} else if (command === 'restore') {
+  if (!backupId) throw new Error('restore needs a backup id');
+  const manifest = await repository.readManifest(backupId);
+  const target = createPostgresRestoreTarget(
+    { connection_string: url, create_missing_tables: true },
+    { parallel_restore: true, max_parallel_jobs: parallel },
+  );
+  const result = await runRestore({ repository, manifest, target });
+  process.stdout.write(`${JSON.stringify({ records: result.records, bytes: result.bytes })}\n`);
+} else {
+  throw new Error(`unknown command ${command}`);
+}

@@ -1,0 +1,129 @@
+// `pnpm bench`: backupkit against pg_dump / pg_restore and the parallel COPY read limit, on the
+// same data in the same run, alternating scenarios, medians of BENCH_REPS (≥ 3) repetitions.
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Measurement, measure, median } from './measure.js';
+import { printReport, type Row } from './report.js';
+import { changeDatabase, cloneDatabase, ensureDataset, recreateDatabase } from './scratch-db.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const reps = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
+const scales = (process.env.BENCH_SCALES ?? '1').split(',').map(Number);
+const work = join(process.env.BENCH_WORKDIR ?? tmpdir(), 'backupkit-bench');
+const tsx = `node --import tsx ${join(repoRoot, 'bench/backupkit-run.ts')}`;
+const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+const results: Record<string, unknown>[] = [];
+for (const scale of scales) {
+  const source = await ensureDataset(scale);
+  const samples = new Map<string, Measurement[]>();
+  const extra = new Map<string, number[]>();
+  const add = (name: string, m: Measurement) => samples.set(name, [...(samples.get(name) ?? []), m]);
+  const note = (name: string, v: number) => extra.set(name, [...(extra.get(name) ?? []), v]);
+
+  for (let rep = 0; rep < reps; rep++) {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+    const dumpFile = join(work, 'dump.fc');
+    const repo = join(work, 'repo');
+    log(`scale ${scale} rep ${rep + 1}/${reps}`);
+
+    add(
+      'read limit (parallel COPY, 2 conns)',
+      await measure(`node --import tsx ${join(repoRoot, 'bench/read-limit.ts')} ${q(source.url)} 2`, {
+        cwd: repoRoot,
+      }),
+    );
+    add('pg_dump -Fc', await measure(`pg_dump -Fc -f ${q(dumpFile)} ${q(source.url)}`));
+    note('pg_dump -Fc bytes', statSync(dumpFile).size);
+    add(
+      'pg_dump | zstd -3',
+      await measure(`pg_dump ${q(source.url)} | zstd -3 -q -c > ${q(join(work, 'dump.sql.zst'))}`),
+    );
+    note('pg_dump | zstd -3 bytes', statSync(join(work, 'dump.sql.zst')).size);
+
+    const full = await measure(`${tsx} backup ${q(source.url)} ${q(repo)}`, { cwd: repoRoot });
+    add('backupkit full backup', full);
+    const fullOut = JSON.parse(full.stdout.trim()) as {
+      backup_id: string;
+      totals: { stored_bytes: number; logical_bytes: number };
+    };
+    note('backupkit stored bytes', fullOut.totals.stored_bytes);
+    note('logical bytes', fullOut.totals.logical_bytes);
+
+    const restoreDb = await recreateDatabase(`${source.name}_restore`);
+    add('pg_restore -j 2', await measure(`pg_restore -j 2 -d ${q(restoreDb.url)} ${q(dumpFile)}`));
+    const ours = await recreateDatabase(`${source.name}_restore`);
+    add(
+      'backupkit restore',
+      await measure(`${tsx} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, { cwd: repoRoot }),
+    );
+    await ours.drop();
+
+    // Second backups run against a copy of the source, changed, with the first backup of that copy as parent.
+    for (const shape of ['realistic', 'uniform'] as const) {
+      const copy = await cloneDatabase(source.name, `${source.name}_${shape}`);
+      const repo2 = join(work, `repo-${shape}`);
+      const first = await measure(`${tsx} backup ${q(copy.url)} ${q(repo2)}`, { cwd: repoRoot });
+      const firstOut = JSON.parse(first.stdout.trim()) as {
+        backup_id: string;
+        totals: { stored_bytes: number };
+      };
+      await changeDatabase(copy.url, shape);
+      const second = await measure(`${tsx} backup ${q(copy.url)} ${q(repo2)} ${firstOut.backup_id}`, {
+        cwd: repoRoot,
+      });
+      const secondOut = JSON.parse(second.stdout.trim()) as { totals: { stored_bytes: number } };
+      add(`backupkit second backup (${shape} change)`, second);
+      add(`backupkit first backup (${shape} copy)`, first);
+      note(`second/first stored (${shape})`, secondOut.totals.stored_bytes / firstOut.totals.stored_bytes);
+      await copy.drop();
+    }
+  }
+
+  const med = (name: string) => median((samples.get(name) ?? []).map((m) => m.wallSeconds));
+  const rss = (name: string) => Math.max(...(samples.get(name) ?? []).map((m) => m.peakRssMiB));
+  const val = (name: string) => median(extra.get(name) ?? []);
+  const logical = val('logical bytes');
+  const rows: Row[] = [...samples.keys()].map((name) => ({
+    name,
+    seconds: med(name),
+    peakRssMiB: rss(name),
+    mbPerSecond: logical / 1e6 / med(name),
+  }));
+  const ratios = {
+    'full / pg_dump -Fc (target ≤ 0.35)': med('backupkit full backup') / med('pg_dump -Fc'),
+    'full / pg_dump | zstd -3 (target ≤ 0.75)': med('backupkit full backup') / med('pg_dump | zstd -3'),
+    'full / read limit (target ≤ 1.4, stretch 1.2)':
+      med('backupkit full backup') / med('read limit (parallel COPY, 2 conns)'),
+    'stored / pg_dump -Fc file (target ≤ 0.95)': val('backupkit stored bytes') / val('pg_dump -Fc bytes'),
+    'stored / pg_dump | zstd -3 file': val('backupkit stored bytes') / val('pg_dump | zstd -3 bytes'),
+    'second (realistic) wall / its full (target ≤ 0.8)':
+      med('backupkit second backup (realistic change)') / med('backupkit first backup (realistic copy)'),
+    'second (realistic) stored / its full (target ≤ 0.05)': val('second/first stored (realistic)'),
+    'second (uniform 1% updates) stored / its full (no target)': val('second/first stored (uniform)'),
+    'restore / pg_restore -j 2 (target ≤ 1.0)': med('backupkit restore') / med('pg_restore -j 2'),
+  };
+  printReport(scale, logical, rows, ratios);
+  results.push({
+    scale,
+    logical_bytes: logical,
+    repetitions: reps,
+    rows,
+    ratios,
+    stored_bytes: val('backupkit stored bytes'),
+    pg_dump_fc_bytes: val('pg_dump -Fc bytes'),
+  });
+}
+
+const out = join(repoRoot, '.bench-results', `bench-${new Date().toISOString().replaceAll(':', '-')}.json`);
+mkdirSync(join(repoRoot, '.bench-results'), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ generated_at: new Date().toISOString(), results }, null, 2)}\n`);
+console.log(`\nJSON results: ${out}`);
+rmSync(work, { recursive: true, force: true });
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}

@@ -1,0 +1,106 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { datasetPresent, datasetSql } from './dataset.js';
+
+/** The server the benchmark uses (the machine's PostgreSQL by default). */
+const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface ScratchDb {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+function urlOf(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function handle(name: string): ScratchDb {
+  return { name, url: urlOf(name), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** The dataset at `scale` in database `backupkit_bench[_<scale>]`, loaded with psql when absent. */
+export async function ensureDataset(scale: number): Promise<ScratchDb> {
+  const name = scale === 1 ? 'backupkit_bench' : `backupkit_bench_${String(scale).replace('.', '_')}`;
+  const db = handle(name);
+  if (await datasetPresent(db.url, scale)) return db;
+  process.stderr.write(
+    `[bench] loading the dataset at scale ${scale} into ${name} (about ${Math.ceil(45 * scale)} s)\n`,
+  );
+  await db.drop();
+  await admin(`CREATE DATABASE ${name}`);
+  const file = join(tmpdir(), `backupkit-dataset-${scale}.sql`);
+  writeFileSync(file, datasetSql(scale));
+  const psql = spawnSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (psql.status !== 0) throw new Error(`loading the dataset failed (psql exit ${psql.status})`);
+  return db;
+}
+
+export async function recreateDatabase(name: string): Promise<ScratchDb> {
+  const db = handle(name);
+  await db.drop();
+  await admin(`CREATE DATABASE ${name}`);
+  return db;
+}
+
+export async function cloneDatabase(template: string, name: string): Promise<ScratchDb> {
+  const db = handle(name);
+  await db.drop();
+  await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  return db;
+}
+
+/**
+ * `realistic`: the usual OLTP shape — 1% new rows appended to orders and events, and 1% of
+ * their rows updated, chosen among the newest 5%. `uniform`: 1% of rows updated anywhere.
+ */
+export async function changeDatabase(url: string, shape: 'realistic' | 'uniform'): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const table of ['orders', 'events']) {
+      const { rows } = await client.query<{ n: string; max: string }>(
+        `SELECT count(*) AS n, max(id) AS max FROM ${table}`,
+      );
+      const n = Number(rows[0]!.n);
+      const max = Number(rows[0]!.max);
+      const onePercent = Math.max(1, Math.round(n / 100));
+      if (shape === 'realistic') {
+        await client.query(
+          `INSERT INTO ${table} SELECT id + $1, ${table === 'orders' ? "customer_id, 'new', created_at + interval '1 year', amount, currency, items, note" : "ts + interval '1 year', kind, source_ip, payload"}
+             FROM ${table} WHERE id > $2 ORDER BY id LIMIT $3`,
+          [max, max - onePercent, onePercent],
+        );
+        const newest = Math.round(n / 20);
+        await client.query(
+          `UPDATE ${table} SET ${table === 'orders' ? "status = 'shipped'" : "kind = 'view'"} WHERE id IN (SELECT id FROM ${table} WHERE id > $1 ORDER BY random() LIMIT $2)`,
+          [max - newest, onePercent],
+        );
+      } else {
+        await client.query(
+          `UPDATE ${table} SET ${table === 'orders' ? "status = 'shipped'" : "kind = 'view'"} WHERE id IN (SELECT id FROM ${table} ORDER BY random() LIMIT $1)`,
+          [onePercent],
+        );
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
