@@ -109,7 +109,7 @@ export class MemoryCatalog implements CatalogRepository {
   readonly #restores = new Table<RestoreRecord>(RESTORES);
   readonly #verifications = new Table<VerificationRecord>(VERIFICATIONS);
   readonly #audit = new Table<AuditRecord>(AUDIT);
-  readonly #rates = new Map<string, { window: string; count: number }>();
+  readonly #rates = new Map<string, Map<string, number>>();
 
   async init(): Promise<void> {}
   async close(): Promise<void> {}
@@ -333,10 +333,12 @@ export class MemoryCatalog implements CatalogRepository {
 
   async incrementRateCounter(key: string, windowStart: string): Promise<number> {
     const window = canonicalTime(windowStart, 'windowStart');
-    const current = this.#rates.get(key);
-    // Fixed windows: a newer window replaces the key's older one (SQL catalogs prune likewise).
-    const count = current && current.window === window ? current.count + 1 : 1;
-    if (!current || current.window <= window) this.#rates.set(key, { window, count });
+    const windows = this.#rates.get(key) ?? new Map<string, number>();
+    const count = (windows.get(window) ?? 0) + 1;
+    windows.set(window, count);
+    // Like the SQL catalogs: the key's older windows are pruned once a newer one is counted.
+    for (const w of windows.keys()) if (w < window) windows.delete(w);
+    this.#rates.set(key, windows);
     return count;
   }
 

@@ -49,7 +49,7 @@ const UNAVAILABLE = new Set([
  */
 export class PostgresCatalog extends SqlCatalog {
   readonly #pool: PostgresPoolLike;
-  readonly #ownPool: pg.Pool | null;
+  #ownPool: pg.Pool | null;
   readonly #schema: string;
 
   /** @throws BackupError('validation_failed') for a schema name that is not a plain identifier. */
@@ -95,7 +95,9 @@ export class PostgresCatalog extends SqlCatalog {
 
   /** Ends the pool if the catalog created it; a pool passed in stays open (its owner ends it). */
   async close(): Promise<void> {
-    await this.#ownPool?.end();
+    const pool = this.#ownPool;
+    this.#ownPool = null;
+    await pool?.end();
   }
 
   /** One statement: the subquery locks the best queued row, skipping rows other instances hold. */

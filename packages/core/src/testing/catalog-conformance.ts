@@ -15,6 +15,18 @@ import {
   T0,
 } from './catalog-fixtures.js';
 
+// Record factories for other suites (services, adapters) that need realistic catalog rows.
+export {
+  fixtureId,
+  makeAudit,
+  makeBackup,
+  makeExecution,
+  makeJob,
+  makeRestore,
+  makeSchedule,
+  makeVerification,
+} from './catalog-fixtures.js';
+
 export interface CatalogConformanceOptions {
   /** Shown in the describe block, e.g. `sqlite`. */
   name: string;
