@@ -1,1 +1,3 @@
 export * from './next-run.js';
+export * from './occurrences.js';
+export * from './scheduler.js';

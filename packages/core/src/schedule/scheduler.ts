@@ -1,0 +1,247 @@
+import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import type { ExecutionRecord } from '../catalog/records.js';
+import { BackupError, toBackupError } from '../errors.js';
+import { type Clock, systemClock } from '../util/clock.js';
+import {
+  type ClaimOccurrencesOptions,
+  claimDueOccurrences,
+  type OccurrenceOutcome,
+  sweepExpiredLeases,
+} from './occurrences.js';
+
+export interface SchedulerLogger {
+  info?(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SchedulerOptions {
+  catalog: CatalogRepository;
+  /** Names this instance in execution `owner`; unique per running process. */
+  instanceId: string;
+  /**
+   * Runs one execution this instance claimed (status `running`, owner = this instance) to its end,
+   * writing its final state. If it throws and the record is still running, the scheduler marks it
+   * failed. `signal` fires on `stop({ cancelRunning: true })` or when the lease was lost.
+   */
+  runExecution: (execution: ExecutionRecord, context: { signal: AbortSignal }) => Promise<void>;
+  createExecution?: ClaimOccurrencesOptions['createExecution'];
+  clock?: Clock;
+  /** Lease length; renewed on every tick once a third of it is used. Default 60 s. */
+  leaseMs?: number;
+  /** Real-time interval between ticks after `start()`. Default 5 s. */
+  pollMs?: number;
+  /** Executions this instance runs at once (queued ones wait, highest priority first). Default 2. */
+  maxConcurrent?: number;
+  /** See `claimDueOccurrences`. Default 60 s. */
+  lateAfterMs?: number;
+  /** Claim schedule occurrences (false: only work the queue). Default true. */
+  schedules?: boolean;
+  logger?: SchedulerLogger;
+  /** Called for each execution (of any instance) this one found with an expired lease and failed. */
+  onLeaseExpired?: (execution: ExecutionRecord) => void;
+}
+
+export interface TickResult {
+  expired: string[];
+  occurrences: OccurrenceOutcome[];
+  started: string[];
+  renewed: string[];
+  lost: string[];
+}
+
+interface Running {
+  execution: ExecutionRecord;
+  controller: AbortController;
+  done: Promise<void>;
+  leaseUntil: number;
+}
+
+const quietLogger: SchedulerLogger = { warn() {}, error() {} };
+
+/**
+ * The scheduler of one service instance. Each tick: fails executions whose lease expired, renews
+ * the leases of its own, claims due schedule occurrences (exactly once across instances, via the
+ * catalog) and queues them, then claims queued executions by priority up to `maxConcurrent` and
+ * runs them. Everything reads `clock`, so tests drive it with a `ManualClock` and `tick()`.
+ */
+export class Scheduler {
+  readonly #options: SchedulerOptions;
+  readonly #clock: Clock;
+  readonly #leaseMs: number;
+  readonly #logger: SchedulerLogger;
+  readonly #running = new Map<string, Running>();
+  #timer: NodeJS.Timeout | null = null;
+  #ticking: Promise<TickResult> | null = null;
+  #stopped = false;
+
+  constructor(options: SchedulerOptions) {
+    if (!options.instanceId) throw new BackupError('invalid_request', 'Scheduler needs an instanceId');
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#logger = options.logger ?? quietLogger;
+    // Leases are renewed by ticks: a tick must come well before a lease can run out.
+    if ((options.pollMs ?? 5000) * 3 > this.#leaseMs) {
+      throw new BackupError('invalid_request', 'Scheduler pollMs must be at most a third of leaseMs', {
+        details: { pollMs: options.pollMs ?? 5000, leaseMs: this.#leaseMs },
+      });
+    }
+  }
+
+  /** Executions this instance is running now. */
+  get running(): ExecutionRecord[] {
+    return [...this.#running.values()].map((r) => r.execution);
+  }
+
+  /** Runs a first tick at once (catching up missed runs), then one every `pollMs`. Idempotent. */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      void this.tick().catch(() => undefined);
+    }, this.#options.pollMs ?? 5000);
+    this.#timer.unref();
+    await this.tick();
+  }
+
+  /**
+   * Stops ticking and waits for running executions; with `cancelRunning` their signals fire first
+   * (each `runExecution` records its own cancellation).
+   */
+  async stop(options: { cancelRunning?: boolean } = {}): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#ticking?.catch(() => undefined);
+    if (options.cancelRunning) {
+      for (const r of this.#running.values())
+        r.controller.abort(new BackupError('aborted', 'Service is stopping'));
+    }
+    await this.drain();
+  }
+
+  /** Resolves when every execution running now has ended. */
+  async drain(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+  }
+
+  /** One pass (ticks never overlap: a tick asked for while one runs returns that one's result). */
+  tick(): Promise<TickResult> {
+    this.#ticking ??= this.#tick().finally(() => {
+      this.#ticking = null;
+    });
+    return this.#ticking;
+  }
+
+  async #tick(): Promise<TickResult> {
+    const { catalog } = this.#options;
+    const result: TickResult = { expired: [], occurrences: [], started: [], renewed: [], lost: [] };
+    const step = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (error) {
+        const e = toBackupError(error);
+        this.#logger.error(`Scheduler ${name} failed`, { code: e.code, message: e.message });
+      }
+    };
+    await step('lease sweep', async () => {
+      const failed = await sweepExpiredLeases(catalog, this.#clock.now(), {
+        skipOwner: this.#options.instanceId,
+        logger: this.#logger,
+      });
+      for (const e of failed) {
+        result.expired.push(e.execution_id);
+        this.#options.onLeaseExpired?.(e);
+      }
+    });
+    await step('lease renewal', () => this.#renewLeases(catalog, result));
+    if (this.#stopped) return result;
+    if (this.#options.schedules !== false) {
+      await step('schedule claim', async () => {
+        result.occurrences = await claimDueOccurrences({
+          catalog,
+          now: this.#clock.now(),
+          lateAfterMs: this.#options.lateAfterMs,
+          createExecution: this.#options.createExecution,
+          logger: this.#logger,
+        });
+      });
+    }
+    await step('queue claim', async () => {
+      const max = Math.max(1, this.#options.maxConcurrent ?? 2);
+      while (!this.#stopped && this.#running.size < max) {
+        const now = this.#clock.now();
+        const leaseUntil = now.getTime() + this.#leaseMs;
+        const execution = await catalog.claimQueuedExecution(
+          this.#options.instanceId,
+          new Date(leaseUntil).toISOString(),
+          now.toISOString(),
+        );
+        if (execution === null) break;
+        this.#launch(execution, leaseUntil);
+        result.started.push(execution.execution_id);
+      }
+    });
+    return result;
+  }
+
+  async #renewLeases(catalog: CatalogRepository, result: TickResult): Promise<void> {
+    const now = this.#clock.now().getTime();
+    for (const [id, r] of this.#running) {
+      if (r.leaseUntil - now > (this.#leaseMs * 2) / 3) continue;
+      const current = await catalog.getExecution(id);
+      if (current === null || current.status !== 'running' || current.owner !== this.#options.instanceId) {
+        // Someone declared us dead (we stalled past the lease): stop, our result would not count.
+        r.controller.abort(
+          new BackupError('conflict', 'Execution lease was lost', { details: { execution_id: id } }),
+        );
+        result.lost.push(id);
+        continue;
+      }
+      r.leaseUntil = now + this.#leaseMs;
+      await catalog.updateExecution(id, { lease_expires_at: new Date(r.leaseUntil).toISOString() });
+      result.renewed.push(id);
+    }
+  }
+
+  #launch(execution: ExecutionRecord, leaseUntil: number): void {
+    const controller = new AbortController();
+    const entry: Running = { execution, controller, leaseUntil, done: Promise.resolve() };
+    entry.done = (async () => {
+      try {
+        await this.#options.runExecution(execution, { signal: controller.signal });
+      } catch (error) {
+        await this.#recordFailure(execution, error);
+      } finally {
+        this.#running.delete(execution.execution_id);
+      }
+    })();
+    this.#running.set(execution.execution_id, entry);
+  }
+
+  async #recordFailure(execution: ExecutionRecord, error: unknown): Promise<void> {
+    const e = toBackupError(error);
+    this.#logger.warn('Execution failed', { execution_id: execution.execution_id, code: e.code });
+    try {
+      const current = await this.#options.catalog.getExecution(execution.execution_id);
+      if (current?.status !== 'running' || current.owner !== this.#options.instanceId) return;
+      await this.#options.catalog.updateExecution(execution.execution_id, {
+        status: e.code === 'aborted' ? 'cancelled' : 'failed',
+        completed_at: this.#clock.now().toISOString(),
+        lease_expires_at: null,
+        error: { code: e.code, message: e.message, details: e.details },
+      });
+    } catch (recordError) {
+      this.#logger.error('Could not record an execution failure', {
+        execution_id: execution.execution_id,
+        code: toBackupError(recordError).code,
+      });
+    }
+  }
+}
+
+/** Creates a `Scheduler`; see `SchedulerOptions`. */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  return new Scheduler(options);
+}
