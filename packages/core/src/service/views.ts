@@ -147,6 +147,7 @@ export function backupFileView(backup: BackupRecord): View {
     verified_at: backup.verified_at,
     verification_status: backup.verification_status,
     retention_until: backup.retention_until,
+    duration: backup.duration,
     parent_backup_id: backup.parent_backup_id,
     execution_id: backup.execution_id,
     entries: typeof backup.metadata.entries === 'number' ? backup.metadata.entries : undefined,
