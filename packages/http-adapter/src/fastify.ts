@@ -1,5 +1,5 @@
 import type { BackupService } from '@backupkit/core';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createBackupHandler } from './handler.js';
 import { serializeBody, splitUrl } from './shim-common.js';
 import type { BackupHandlerOptions } from './types.js';
@@ -64,6 +64,23 @@ export const backupPlugin: FastifyPluginAsync<BackupPluginOptions> = async (fast
     },
   });
 };
+
+/**
+ * Fastify answers URLs it cannot decode (`/backup/jobs/%E0%A4%A`) before any plugin runs.
+ * Pass this as the app's `frameworkErrors` option to answer them in the documented shape
+ * too: `Fastify({ frameworkErrors: backupFrameworkErrors })`.
+ */
+export function backupFrameworkErrors(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode === 414 ? 414 : 400;
+  reply
+    .code(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ error: 'invalid_request', message: 'Malformed URL', details: {} }));
+}
 
 export { createBackupHandler } from './handler.js';
 export type { BackupHandlerOptions } from './types.js';

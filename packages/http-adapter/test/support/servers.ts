@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { BackupHandlerOptions } from '@backupkit/http-adapter';
 import { backupRouter } from '@backupkit/http-adapter/express';
-import { backupPlugin } from '@backupkit/http-adapter/fastify';
+import { backupFrameworkErrors, backupPlugin } from '@backupkit/http-adapter/fastify';
 import express from 'express';
 import Fastify from 'fastify';
 
@@ -40,7 +40,7 @@ export const startExpress: StartServer = async (options) => {
 
 /** A real Fastify 5 app on port 0 with the plugin registered under /backup. */
 export const startFastify: StartServer = async (options) => {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, frameworkErrors: backupFrameworkErrors });
   await app.register(backupPlugin, { ...options, prefix: '/backup' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
