@@ -1,4 +1,5 @@
 import { BackupError } from '../errors.js';
+import { compareText } from './analytics-rules.js';
 import type {
   AnalyticsAggregates,
   AnalyticsFilter,
@@ -148,7 +149,11 @@ export class MemoryCatalog implements CatalogRepository {
     return this.#schedules
       .values()
       .filter((s) => s.enabled && s.next_execution !== null && s.next_execution <= at)
-      .sort((a, b) => ((a.next_execution as string) < (b.next_execution as string) ? -1 : 1))
+      .sort(
+        (a, b) =>
+          compareText(a.next_execution as string, b.next_execution as string) ||
+          compareText(a.job_id, b.job_id),
+      )
       .map((s) => structuredClone(s));
   }
   async claimScheduleOccurrence(
@@ -238,7 +243,11 @@ export class MemoryCatalog implements CatalogRepository {
     return this.#executions
       .values()
       .filter((e) => e.status === 'running' && e.lease_expires_at !== null && e.lease_expires_at < at)
-      .sort((a, b) => ((a.lease_expires_at as string) < (b.lease_expires_at as string) ? -1 : 1))
+      .sort(
+        (a, b) =>
+          compareText(a.lease_expires_at as string, b.lease_expires_at as string) ||
+          compareText(a.execution_id, b.execution_id),
+      )
       .map((e) => structuredClone(e));
   }
 
