@@ -24,6 +24,9 @@ export class SnapshotPool {
     this.#max = max;
     this.#coordinator = coordinator;
     this.#snapshotId = snapshotId;
+    // The coordinator reads tables too, so `max` is the whole connection budget.
+    this.#all.add(coordinator);
+    this.#idle.push(coordinator);
   }
 
   /**
@@ -42,7 +45,7 @@ export class SnapshotPool {
     }
   }
 
-  /** The connection holding the exported snapshot (for catalog queries). */
+  /** The connection holding the exported snapshot (catalog queries; also reads tables). */
   get coordinator(): pg.Client {
     return this.#coordinator;
   }
@@ -89,7 +92,7 @@ export class SnapshotPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const clients = [...this.#all, this.#coordinator];
+    const clients = [...this.#all];
     await Promise.all(
       clients.map(async (client) => {
         try {
