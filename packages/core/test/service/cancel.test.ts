@@ -12,7 +12,8 @@ describe('cancel, conflicts and the concurrency limit', () => {
     source = await tempDir('big');
     await mkdir(path.join(source, 'd'), { recursive: true });
     // Random data does not compress: ~48 MiB keeps a run busy long enough to cancel it.
-    for (let i = 0; i < 12; i++) await writeFile(path.join(source, 'd', `f${i}.bin`), randomBytes(4 * 1024 * 1024));
+    for (let i = 0; i < 12; i++)
+      await writeFile(path.join(source, 'd', `f${i}.bin`), randomBytes(4 * 1024 * 1024));
   });
   afterAll(async () => {
     await ctx.cleanup();
@@ -28,7 +29,9 @@ describe('cancel, conflicts and the concurrency limit', () => {
     expect(run.status).toBe('running');
 
     // A second run of the same job conflicts; another job waits for the single slot.
-    await expect(service.executeJob(String(job.job_id))).rejects.toMatchObject({ code: 'execution_in_progress' });
+    await expect(service.executeJob(String(job.job_id))).rejects.toMatchObject({
+      code: 'execution_in_progress',
+    });
     const queued = await service.executeJob(String(other.job_id));
     expect(queued.status).toBe('queued');
 
@@ -40,11 +43,15 @@ describe('cancel, conflicts and the concurrency limit', () => {
     expect((await service.listBackups({ job_id: job.job_id })).total).toBe(0);
     const snapshots = await readdir(path.join(dataDir, 'storage', 'cancel', 'snapshots')).catch(() => []);
     expect(snapshots).toEqual([]);
-    await expect(service.cancelExecution(String(run.execution_id))).rejects.toMatchObject({ code: 'conflict' });
+    await expect(service.cancelExecution(String(run.execution_id))).rejects.toMatchObject({
+      code: 'conflict',
+    });
 
     // The queued run got the slot once the cancelled one released it.
     const next = await service.waitFor(String(queued.execution_id));
     expect(next.status).toBe('completed');
-    await expect(service.cancelExecution('exec_missing')).rejects.toMatchObject({ code: 'execution_not_found' });
+    await expect(service.cancelExecution('exec_missing')).rejects.toMatchObject({
+      code: 'execution_not_found',
+    });
   });
 });
