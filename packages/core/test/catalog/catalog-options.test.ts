@@ -5,8 +5,8 @@ import { createPostgresCatalog, createSqliteCatalog } from '@backupkit/core';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeBackup, makeJob } from '../../src/testing/catalog-fixtures.js';
 import { createTempDatabase } from '../../../../test-support/postgres.js';
+import { makeBackup, makeJob } from '../../src/testing/catalog-fixtures.js';
 
 describe('createSqliteCatalog', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bk-sqlite-opt-'));
@@ -24,7 +24,10 @@ describe('createSqliteCatalog', () => {
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(raw.pragma('user_version', { simple: true })).toBe(1);
-    const row = raw.prepare('SELECT id, source FROM backup_jobs WHERE job_id = ?').get(job.job_id) as { id: string; source: string };
+    const row = raw.prepare('SELECT id, source FROM backup_jobs WHERE job_id = ?').get(job.job_id) as {
+      id: string;
+      source: string;
+    };
     expect(row.id).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.parse(row.source)).toEqual(job.source);
     raw.close();
@@ -73,9 +76,9 @@ describe('createPostgresCatalog', () => {
   });
 
   it('rejects a schema name that is not a plain identifier', () => {
-    expect(() => createPostgresCatalog({ connectionString: 'postgres://x@127.0.0.1/x', schema: 'a"; DROP' })).toThrow(
-      expect.objectContaining({ code: 'validation_failed' }),
-    );
+    expect(() =>
+      createPostgresCatalog({ connectionString: 'postgres://x@127.0.0.1/x', schema: 'a"; DROP' }),
+    ).toThrow(expect.objectContaining({ code: 'validation_failed' }));
   });
 
   it('reports an unreachable server as unavailable', async () => {
