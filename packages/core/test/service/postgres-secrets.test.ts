@@ -34,7 +34,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
   let service: BackupService;
   const seen: string[] = [];
   const record = (value: unknown) => {
-    seen.push(JSON.stringify(value, (_k, v) => (v instanceof Error ? { message: v.message, ...v } : v)));
+    seen.push(JSON.stringify(value, (_k, v) => (v instanceof Error ? { ...v, message: v.message } : v)));
     return value as View;
   };
 
