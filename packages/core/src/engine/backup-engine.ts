@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
+import type { ChunkEncoder } from '../repository/chunk-encoder.js';
 import { chunkStream } from '../repository/chunker.js';
 import { type CompressionSetting, normalizeCompression } from '../repository/compression.js';
 import type { ChunkRef, Manifest, ManifestEntry } from '../repository/manifest.js';
@@ -22,8 +24,13 @@ export interface RunBackupOptions {
   compression: CompressionSetting;
   onProgress?: (progress: BackupProgress) => void;
   signal?: AbortSignal;
-  /** Chunk writes in flight at once (default 4). */
+  /** Chunks in flight at once, from hashing to stored (default: 2 per encoder worker, at least 4). */
   chunkConcurrency?: number;
+  /**
+   * Worker threads that hash, compress and encrypt chunks beside the main thread (default: the
+   * available parallelism minus one, between 1 and 4). 0 does that work on the main thread.
+   */
+  encoderWorkers?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
   progressIntervalMs?: number;
 }
@@ -42,6 +49,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   const startedAt = new Date();
   let plan: BackupRunPlan | undefined;
   let writer: ChunkWriter | undefined;
+  let encoder: ChunkEncoder | undefined;
   try {
     plan = await source.open({ ...context, signal });
     if (signal.aborted) throw abortedError(signal);
@@ -52,11 +60,17 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       known = new Map();
       for await (const chunk of repository.listChunks({ signal })) known.set(chunk.id, chunk.storedBytes);
     }
+    // One core is left to the main thread (reading, chunking, the entry hash) by default.
+    const workers = Math.max(
+      0,
+      Math.floor(options.encoderWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1))),
+    );
+    encoder = repository.createChunkEncoder({ compression, workers });
     const activeWriter = new ChunkWriter({
       repository,
-      compression,
+      encoder,
       known,
-      concurrency: options.chunkConcurrency ?? 4,
+      concurrency: options.chunkConcurrency ?? Math.max(4, 2 * workers + 2),
       signal,
       onFailure: (error) => controller.abort(error),
     });
@@ -151,6 +165,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   } finally {
     if (!signal.aborted) controller.abort(new Error('backup finished'));
     await writer?.settle();
+    await encoder?.close();
     dispose();
     await plan?.close();
   }
@@ -185,22 +200,27 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
   const onAbort = () => stream.destroy(abortedError(ctx.signal));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const hash = createHash('sha256');
-  const chunks: ChunkRef[] = [];
+  const ids: Promise<string>[] = [];
+  const sizes: number[] = [];
   let size = 0;
   try {
     for await (const chunk of chunkStream(stream as Readable, ctx.repository.chunkerParams)) {
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
+      const length = chunk.length;
       hash.update(chunk);
-      const id = ctx.repository.chunkId(chunk);
-      chunks.push({ id, size: chunk.length });
-      size += chunk.length;
-      await ctx.writer.add(id, chunk);
-      ctx.onBytes(chunk.length);
+      // The writer takes the buffer over (it may be transferred to a worker): no use after this.
+      const { id } = await ctx.writer.submit(chunk);
+      ids.push(id);
+      sizes.push(length);
+      size += length;
+      ctx.onBytes(length);
     }
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     if (!stream.destroyed) stream.destroy();
   }
+  const resolved = await Promise.all(ids);
+  const chunks: ChunkRef[] = resolved.map((id, i) => ({ id, size: sizes[i]! }));
   const extra = entry.completeMetadata?.() ?? {};
   return {
     name: entry.name,

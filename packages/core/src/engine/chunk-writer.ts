@@ -1,25 +1,26 @@
 import { toBackupError } from '../errors.js';
-import type { CompressionSetting } from '../repository/compression.js';
+import type { ChunkEncoder, PendingChunk } from '../repository/chunk-encoder.js';
 import type { Repository } from '../repository/repository.js';
 import { Semaphore } from '../util/semaphore.js';
 
 export interface ChunkWriterOptions {
   repository: Repository;
-  compression: Required<CompressionSetting>;
+  encoder: ChunkEncoder;
   /** Stored chunks (id → stored bytes) from one listing at the start; null = trust nothing, head() each. */
   known: Map<string, number> | null;
-  /** Chunk writes in flight at once (each holds one plaintext + one encoded chunk). */
+  /** Chunks in flight at once, from submission to stored (each holds a plaintext and an encoded chunk). */
   concurrency: number;
   signal: AbortSignal;
-  /** Called when a background write fails, so the run can stop its readers. */
+  /** Called when a background step fails, so the run can stop its readers. */
   onFailure: (error: unknown) => void;
 }
 
 /**
- * Deduplicates and stores a run's chunks: a chunk already stored (per the listing, or a
- * head() in full runs) or already handled in this run is not written again; new chunks are
- * compressed, encrypted and put in the background with a bounded number in flight, so the
- * reader waits (backpressure) instead of memory growing.
+ * Deduplicates and stores a run's chunks. Each submitted chunk gets its id from the encoder;
+ * one already stored (per the listing, or a head() in full runs) or already handled in this
+ * run is dropped, a new one is compressed, encrypted and put. All of it runs in the
+ * background with a bounded number of chunks in flight, so a reader that gets ahead waits
+ * (backpressure) instead of memory growing.
  */
 export class ChunkWriter {
   readonly #options: ChunkWriterOptions;
@@ -54,45 +55,60 @@ export class ChunkWriter {
   }
 
   /**
-   * Makes sure chunk `id` with this plaintext ends up stored. Resolves once the chunk is
-   * accepted (the write may still be running); rejects with the first background failure.
+   * Hands a chunk over (the buffer may be detached). Resolves once a slot is free, with the
+   * chunk's id still pending; rejects with the first background failure.
    */
-  async add(id: string, plaintext: Buffer): Promise<void> {
+  async submit(chunk: Buffer): Promise<{ id: Promise<string> }> {
     if (this.#failure !== undefined) throw this.#failure;
-    if (this.#referenced.has(id)) return;
-    const known = this.#options.known;
-    if (known?.has(id)) {
-      this.#referenced.set(id, known.get(id)!);
-      return;
-    }
-    this.#referenced.set(id, 0);
     await this.#slots.acquire();
     if (this.#failure !== undefined) {
       this.#slots.release();
       throw this.#failure;
     }
-    const task = this.#store(id, plaintext).finally(() => {
+    const pending = this.#options.encoder.submit(chunk);
+    pending.id.catch(() => {}); // awaited by the entry; failures surface through #failure too
+    const task = this.#store(pending).finally(() => {
       this.#slots.release();
       this.#inFlight.delete(task);
     });
     this.#inFlight.add(task);
+    return { id: pending.id };
   }
 
-  async #store(id: string, plaintext: Buffer): Promise<void> {
+  async #store(pending: PendingChunk): Promise<void> {
+    let dropped = false;
+    const drop = () => {
+      dropped = true;
+      pending.drop();
+    };
     try {
-      const result = await this.#options.repository.putChunk(id, plaintext, this.#options.compression, {
-        // With a listing, absence is known; full runs head() every chunk they would reuse.
-        assumeAbsent: this.#options.known !== null,
-        signal: this.#options.signal,
-      });
-      this.#referenced.set(id, result.storedBytes);
-      if (result.written) {
-        this.newChunks++;
-        this.newBytes += plaintext.length;
-        this.storedBytes += result.storedBytes;
+      const id = await pending.id;
+      if (this.#referenced.has(id)) return drop();
+      const known = this.#options.known;
+      if (known?.has(id)) {
+        this.#referenced.set(id, known.get(id)!);
+        return drop();
       }
+      this.#referenced.set(id, 0);
+      const { repository, signal } = this.#options;
+      if (known === null) {
+        // Full runs trust no listing: reuse only what a head() finds.
+        const existing = await repository.headChunk(id, { signal });
+        if (existing) {
+          this.#referenced.set(id, existing.size);
+          return drop();
+        }
+      }
+      const encoded = await pending.encode(repository.chunkAad(id));
+      dropped = true;
+      await repository.putEncodedChunk(id, encoded.bytes, { signal });
+      this.#referenced.set(id, encoded.bytes.length);
+      this.newChunks++;
+      this.newBytes += pending.size;
+      this.storedBytes += encoded.bytes.length;
     } catch (error) {
-      // Writes interrupted because the run is already stopping are not the cause of the stop.
+      if (!dropped) pending.drop();
+      // Steps interrupted because the run is already stopping are not the cause of the stop.
       if (this.#options.signal.aborted) return;
       if (this.#failure === undefined) {
         this.#failure = toBackupError(error, 'storage_error');
@@ -101,13 +117,13 @@ export class ChunkWriter {
     }
   }
 
-  /** Waits for every write in flight; throws the first failure. */
+  /** Waits for every chunk in flight; throws the first failure. */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Waits for writes in flight without throwing (cleanup after a failure). */
+  /** Waits for chunks in flight without throwing (cleanup after a failure). */
   async settle(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }

@@ -3,6 +3,7 @@ import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
 import { decodeObject, encodeObject, HEADER_BYTES } from './chunk-codec.js';
+import { type ChunkEncoder, createInProcessEncoder, createWorkerEncoder } from './chunk-encoder.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
@@ -176,6 +177,31 @@ export class Repository {
       contentLength: encoded.bytes.length,
     });
     return { written: true, storedBytes: encoded.bytes.length, compression: encoded.compression };
+  }
+
+  /**
+   * An encoder for a run's chunks: ids plus compress + encrypt, in `workers` worker threads
+   * (0 = on the calling thread). Close it when the run ends.
+   * @throws BackupError `invalid_backup_config` for a bad compression setting.
+   */
+  createChunkEncoder(options: { compression: CompressionSetting; workers?: number }): ChunkEncoder {
+    const setting = normalizeCompression(options.compression);
+    const workers = Math.max(0, Math.floor(options.workers ?? 0));
+    return workers > 0
+      ? createWorkerEncoder(this.#writeKey, setting, workers)
+      : createInProcessEncoder(this.#writeKey, setting);
+  }
+
+  /** The associated data a chunk's stored bytes are bound to (for `ChunkEncoder.encode`). */
+  chunkAad(id: string): Buffer {
+    assertChunkId(id);
+    return chunkAad(id);
+  }
+
+  /** Stores bytes a `ChunkEncoder` of this repository produced for chunk `id`. */
+  async putEncodedChunk(id: string, stored: Uint8Array, options: DriverCallOptions = {}): Promise<void> {
+    assertChunkId(id);
+    await this.#driver.put(chunkKey(id), stored, { signal: options.signal, contentLength: stored.length });
   }
 
   /**

@@ -21,6 +21,7 @@ const SMALL: ChunkerParams = {
 const provider = new LocalKeyProvider({ k1: randomBytes(32) });
 const SENTINEL = 'SENTINEL-7f3a-PLAINTEXT';
 const RANDOM = randomBytes(700 * 1024);
+let bigText: Buffer | undefined;
 
 let driver: LocalStorageDriver;
 let root: string;
@@ -85,7 +86,12 @@ async function errorOf(promise: Promise<unknown>): Promise<BackupError> {
 }
 
 const entries = (): FakeEntry[] => [
-  { name: 'public.big', kind: 'table', data: text(3 * 1024 * 1024, 1), metadata: { columns: ['a', 'b'] } },
+  {
+    name: 'public.big',
+    kind: 'table',
+    data: (bigText ??= text(3 * 1024 * 1024, 1)),
+    metadata: { columns: ['a', 'b'] },
+  },
   { name: 'public.random', kind: 'table', data: RANDOM, pieceSize: 1000 },
   { name: 'public.empty', kind: 'table', data: Buffer.alloc(0) },
   { name: 'dir', kind: 'directory' },
@@ -164,9 +170,16 @@ describe('backup and restore engine', () => {
 
   it('writes no new chunks when the same data is backed up again, incremental or full', async () => {
     const repo = await openRepo();
-    const first = await backup(repo, new FakeSource(entries()), 'bk_1');
+    // In-process encoding first, worker threads after: both must give the same chunk ids.
+    const first = await backup(repo, new FakeSource(entries()), 'bk_1', {}, { encoderWorkers: 0 });
     const before = [...(await allFiles(root)).keys()].filter((k) => k.startsWith('chunks/')).sort();
-    const second = await backup(await openRepo(), new FakeSource(entries()), 'bk_2', { parent: first });
+    const second = await backup(
+      await openRepo(),
+      new FakeSource(entries()),
+      'bk_2',
+      { parent: first },
+      { encoderWorkers: 2 },
+    );
     expect(second.totals).toMatchObject({
       new_chunks: 0,
       new_bytes: 0,
