@@ -141,10 +141,14 @@ export class PostgresCatalog extends SqlCatalog {
         details: { constraint },
       });
     }
-    if (code === '22P02' || code === '22007' || code === '22008') {
-      return new BackupError('validation_failed', 'A value has an invalid format for the catalog', {
-        cause: error,
-      });
+    if (code === '22P02' || code === '22007' || code === '22008' || code === '23502') {
+      return new BackupError(
+        'validation_failed',
+        'A value is missing or has an invalid format for the catalog',
+        {
+          cause: error,
+        },
+      );
     }
     if (code !== undefined && UNAVAILABLE.has(code)) {
       return new BackupError('unavailable', 'The PostgreSQL catalog is unavailable', { cause: error });

@@ -101,6 +101,9 @@ export class SqliteCatalog extends SqlCatalog {
       }
       return new BackupError('conflict', 'A record with this identifier already exists', { cause: error });
     }
+    if (code === 'SQLITE_CONSTRAINT_NOTNULL') {
+      return new BackupError('validation_failed', 'A required catalog field is missing', { cause: error });
+    }
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
       return new BackupError('unavailable', 'The SQLite catalog is locked by another writer', {
         cause: error,
