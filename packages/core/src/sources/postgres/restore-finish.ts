@@ -132,14 +132,19 @@ export async function finishRestore(args: FinishArgs): Promise<Record<string, un
     const warnings = await readdForeignKeys(args.control, args.droppedKeys);
     await setSequences(args.control, plan, done);
 
-    const verification = options.verifyAfterRestore
-      ? await verify(args, done)
-      : {
-          status: 'skipped',
-          data_integrity_verified: false,
-          constraints_verified: false,
-          indexes_verified: false,
-        };
+    const objects = await checkObjects(args, done);
+    if (options.verifyAfterRestore) await verifyData(args, done);
+    const dataVerified = options.verifyAfterRestore;
+    const verification = {
+      status: !options.verifyAfterRestore
+        ? 'skipped'
+        : objects.constraints && objects.indexes
+          ? 'passed'
+          : 'failed',
+      data_integrity_verified: dataVerified,
+      constraints_verified: objects.constraints,
+      indexes_verified: objects.indexes,
+    };
 
     if (failures.length > 0) {
       throw new BackupError(
@@ -163,8 +168,11 @@ export async function finishRestore(args: FinishArgs): Promise<Record<string, un
       restored_at: new Date().toISOString(),
       verification: {
         ...verification,
+        tables: done.map((t) => t.entry.name),
         verified_at: options.verifyAfterRestore ? new Date().toISOString() : null,
       },
+      // Flat copies for callers that read them at the top level.
+      ...verification,
       warnings,
     };
   } catch (error) {
@@ -215,7 +223,7 @@ async function setSequences(client: pg.Client, plan: RestorePlan, tables: Planne
 }
 
 /** Re-reads each restored table as COPY text and compares SHA-256 and row count with the backup. */
-async function verify(args: FinishArgs, tables: PlannedTable[]): Promise<Record<string, unknown>> {
+async function verifyData(args: FinishArgs, tables: PlannedTable[]): Promise<void> {
   const mismatches: { table: string; reason: string }[] = [];
   await forEachLimit(tables, args.options.parallelism, async (t) => {
     const client = await args.pool.connect();
@@ -247,6 +255,20 @@ async function verify(args: FinishArgs, tables: PlannedTable[]): Promise<Record<
       client.release();
     }
   });
+  if (mismatches.length > 0) {
+    throw new BackupError(
+      'integrity_error',
+      `Verification after restore failed: ${mismatches.map((m) => `${m.table}: ${m.reason}`).join('; ')}`,
+      { details: { mismatches } },
+    );
+  }
+}
+
+/** Every constraint and index the backup has for a created table exists and is valid. */
+async function checkObjects(
+  args: FinishArgs,
+  tables: PlannedTable[],
+): Promise<{ constraints: boolean; indexes: boolean }> {
   const created = tables.filter((t) => !t.exists);
   const { rows } = await args.control.query<{ table: string; name: string; kind: string; ok: boolean }>(
     `SELECT n.nspname || '.' || t.relname AS table, c.conname AS name, 'constraint' AS kind, c.convalidated AS ok
@@ -268,18 +290,5 @@ async function verify(args: FinishArgs, tables: PlannedTable[]): Promise<Record<
     created.every((t) => t.table.constraints.every((c) => has(t, 'constraint', c.name)));
   const indexesOk =
     args.options.skipIndexes || created.every((t) => t.table.indexes.every((i) => has(t, 'index', i.name)));
-  if (mismatches.length > 0) {
-    throw new BackupError(
-      'integrity_error',
-      `Verification after restore failed: ${mismatches.map((m) => `${m.table}: ${m.reason}`).join('; ')}`,
-      { details: { mismatches } },
-    );
-  }
-  return {
-    status: constraintsOk && indexesOk ? 'passed' : 'failed',
-    data_integrity_verified: true,
-    constraints_verified: constraintsOk,
-    indexes_verified: indexesOk,
-    tables: tables.map((t) => t.entry.name),
-  };
+  return { constraints: constraintsOk, indexes: indexesOk };
 }

@@ -78,6 +78,23 @@ describe('postgres edge cases', () => {
     expect(fk.rows).toEqual([{ convalidated: false }]);
   });
 
+  it('verify_after_restore catches a restored table that reads back differently', async () => {
+    const backup = await drainBackup({ connection_string: db.url, tables: ['parents'] });
+    const target = await createTempDatabase('bk_pg_dst');
+    dbs.push(target);
+    // Same column names, another type: every row loads, but reads back as "1.00", not "1".
+    await withClient(target.url, (c) => c.query('CREATE TABLE parents (id numeric(10,2) PRIMARY KEY)'));
+    const destination = { connection_string: target.url, overwrite_existing: true };
+    await expect(restoreDrained(backup, destination, { verify_after_restore: true })).rejects.toMatchObject({
+      code: 'integrity_error',
+      details: {
+        mismatches: [{ table: 'public.parents', reason: 'content checksum differs from the backup' }],
+      },
+    });
+    const { result } = await restoreDrained(backup, destination, { verify_after_restore: false });
+    expect(result).toMatchObject({ records_restored: 10, data_integrity_verified: false });
+  });
+
   it('refuses partitioned tables up front instead of skipping them', async () => {
     const part = await createTempDatabase('bk_pg_part');
     dbs.push(part);

@@ -35,6 +35,8 @@ describe('postgres through the engine (chunks, zstd, local repository)', () => {
       tables_restored: 5,
       records_restored: 250,
       verification: { status: 'passed', data_integrity_verified: true },
+      constraints_verified: true,
+      indexes_verified: true,
     });
     for (const table of FIXTURE_TABLES) {
       expect(await tableDigest(target.url, table), table).toEqual(await tableDigest(source.url, table));
