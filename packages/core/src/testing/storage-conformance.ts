@@ -195,7 +195,7 @@ export function storageDriverConformance(options: StorageDriverConformanceOption
     });
 
     const listingKeys = options.listingKeys ?? 2_500;
-    it(`lists ${listingKeys} keys across pages`, async () => {
+    it(`lists ${listingKeys} keys across pages, then deletes them (deleteMany when offered)`, async () => {
       const base = prefix('many');
       const keys = Array.from({ length: listingKeys }, (_, i) => `${base}${(i % 16).toString(16)}/${i}`);
       await forEachLimit(keys, 32, (key) => driver.put(key, Buffer.from(String(key.length))));
@@ -206,6 +206,14 @@ export function storageDriverConformance(options: StorageDriverConformanceOption
       }
       expect(seen.size).toBe(keys.length);
       expect(keys.every((key) => seen.has(key))).toBe(true);
+      // deleteMany is optional: the driver's batch call when it has one, else delete per key.
+      const deleteMany = driver.deleteMany
+        ? (batch: string[]) => driver.deleteMany!(batch)
+        : (batch: string[]) => forEachLimit(batch, 32, (key) => driver.delete(key));
+      await deleteMany([...keys, `${base}missing-key`]);
+      const left: string[] = [];
+      for await (const info of driver.list(base)) left.push(info.key);
+      expect(left).toEqual([]);
     }, 300_000);
 
     it('deletes objects, and deleting a missing key is not an error', async () => {
