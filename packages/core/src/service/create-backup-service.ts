@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
+import { loadOrCreateSecretKey, SecretBox } from '../catalog/secret-box.js';
 import { createSqliteCatalog } from '../catalog/sqlite-catalog.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import { LocalKeyProvider } from '../keys/local-key-provider.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { SourceKind } from '../sources/backup-source.js';
 import type { StorageDriverFactory } from '../storage/storage-driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -17,10 +19,8 @@ import { type ExecutionTrigger, prepareExecution } from './execution-start.js';
 import * as jobs from './job-operations.js';
 import { defaultInstanceId, failOrphanedExecutions } from './recovery.js';
 import type { ExecuteJobParsed } from './schemas/execute.js';
-import { createSecretSealer } from './secret-sealer.js';
 import type { SecretSealer } from './secrets.js';
 import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
-import { loadOrCreateServiceKey } from './service-key.js';
 import { ServiceOperations } from './service-operations.js';
 import { SourceRegistry } from './source-registry.js';
 import { StorageRegistry } from './storage-registry.js';
@@ -42,7 +42,7 @@ export interface BackupServiceOptions {
   keys?: KeyProvider;
   /** 32 bytes sealing connection strings in the catalog. Default: `<dataDir>/secret.key`, created once. */
   secretKey?: Buffer;
-  /** Seals secrets instead of the built-in AES-256-GCM sealer (e.g. the catalog's `SecretBox`). */
+  /** Seals secrets instead of a `SecretBox` on `secretKey` (e.g. a KMS-backed sealer). */
   secretSealer?: SecretSealer;
   /** Source kinds by type. Default: filesystem and PostgreSQL. */
   sources?: SourceKind[];
@@ -52,6 +52,8 @@ export interface BackupServiceOptions {
   /** Executions this instance runs at once (default 2); more wait as `queued`. */
   maxConcurrentExecutions?: number;
   logger?: ServiceLogger;
+  /** Where job and restore notifications go (SMTP, webhooks); per job settings decide when. */
+  notifiers?: Notifier[];
   /** How long an execution lease lasts without a heartbeat (default 60 s). */
   leaseMs?: number;
   /** Minimum time between progress writes (default 500 ms). */
@@ -97,6 +99,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       sources: new SourceRegistry(options.sources ?? defaultSourceKinds()),
       events: this,
       logger: options.logger ?? silentLogger,
+      notifiers: options.notifiers ?? [],
       tracker: new WorkTracker(),
       instanceId: options.instanceId ?? defaultInstanceId(randomBytes(4).toString('hex')),
       leaseMs: options.leaseMs ?? 60_000,
@@ -117,8 +120,8 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       if (!this.#context.sealer) {
         const dataDir = path.resolve(this.#options.dataDir ?? './.backupkit');
         const key =
-          this.#options.secretKey ?? (await loadOrCreateServiceKey(path.join(dataDir, 'secret.key')));
-        this.#context.sealer = createSecretSealer(key);
+          this.#options.secretKey ?? (await loadOrCreateSecretKey(path.join(dataDir, 'secret.key')));
+        this.#context.sealer = new SecretBox(key);
       }
       await failOrphanedExecutions(this.#ctx());
     })().catch((error) => {

@@ -8,6 +8,7 @@ import type { CompressionAlgorithm, Manifest } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
 import type { DestinationConfig, StorageDriver } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
+import { notifyExecution } from './notifications.js';
 import { estimateRetentionUntil } from './retention-estimate.js';
 import type { ExecuteJobParsed } from './schemas/execute.js';
 import { scrubMessage, secretValues, unsealConfig } from './secrets.js';
@@ -238,6 +239,13 @@ export async function runExecution(
     const verification = await catalog.latestVerification(backup!.backup_id);
     const status = jobStatusView(job, execution, backup, verification, completedAt);
     context.events.emit('execution.completed', { id: executionId, job_id: job.job_id, status });
+    if (options.execution_options.notify_on_completion) {
+      const warnings =
+        verification && verification.status !== 'passed'
+          ? [`Verification ${verification.status}: ${verification.error ?? 'see the verification record'}`]
+          : [];
+      await notifyExecution(context, job, execution, backup, warnings);
+    }
     return { execution, backup };
   } catch (thrown) {
     const cancelled = signal.aborted;
@@ -268,6 +276,9 @@ export async function runExecution(
       status: jobStatusView(job, execution, null, null, completedAt),
       error: emitted,
     });
+    if (!cancelled && options.execution_options.notify_on_completion) {
+      await notifyExecution(context, job, execution, null, []);
+    }
     return { execution, backup: null };
   } finally {
     clearInterval(heartbeat);

@@ -1,3 +1,5 @@
+import { maskConnectionString as maskCatalogConnectionString } from '../catalog/connection-string-mask.js';
+
 /**
  * Secrets in job and restore configs. Connection strings are sealed before they reach the
  * catalog and masked in every view; only a run unseals them, in memory.
@@ -23,26 +25,9 @@ const SECRET_FIELDS = new Set([
 /** Where sealed secrets live in a stored config: `{ field: sealed blob }`. */
 const SEALED_FIELD = 'sealed_secrets';
 
-/**
- * `postgresql://user:pass@host/db` → `postgresql://user:***@host/db`; key=value strings get
- * `password=***`. Anything unparsable that might hold a password is masked whole.
- */
+/** `postgresql://user:pass@host/db` → `postgresql://user:***@host/db` (every password form the catalog knows). */
 export function maskConnectionString(value: string): string {
-  const url = /^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@(.*)$/i.exec(value);
-  if (url) {
-    const [, scheme, userinfo = '', rest] = url;
-    const colon = userinfo.indexOf(':');
-    const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
-    const maskedRest = (rest ?? '').replace(/([?&](password|sslpassword|passfile|sslkey)=)[^&#]*/gi, '$1***');
-    return colon >= 0 ? `${scheme}${user}:***@${maskedRest}` : `${scheme}${user}@${maskedRest}`;
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
-    return value.replace(/([?&](password|sslpassword|passfile|sslkey)=)[^&#]*/gi, '$1***');
-  }
-  if (/password\s*=/i.test(value)) {
-    return value.replace(/(password\s*=\s*)('[^']*'|\S+)/gi, '$1***');
-  }
-  return value;
+  return maskCatalogConnectionString(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

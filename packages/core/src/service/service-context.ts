@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { KeyProvider } from '../keys/key-provider.js';
+import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../util/clock.js';
 import type { BackupServiceEvents } from './events.js';
 import type { SecretSealer } from './secrets.js';
@@ -28,6 +29,7 @@ export interface ServiceContext {
   sources: SourceRegistry;
   events: EventEmitter<BackupServiceEvents>;
   logger: ServiceLogger;
+  notifiers: Notifier[];
   tracker: WorkTracker;
   instanceId: string;
   /** How long an execution's lease lasts without a heartbeat. */
