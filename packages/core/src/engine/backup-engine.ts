@@ -27,8 +27,9 @@ export interface RunBackupOptions {
   /** Chunks in flight at once, from hashing to stored (default: 2 per encoder worker, at least 4). */
   chunkConcurrency?: number;
   /**
-   * Worker threads that hash, compress and encrypt chunks beside the main thread (default: the
-   * available parallelism minus one, between 1 and 4). 0 does that work on the main thread.
+   * Worker threads that hash, compress and encrypt chunks beside the main thread, which reads,
+   * chunks and hashes entries (default: the available parallelism, at most 4). 0 does that
+   * work on the main thread.
    */
   encoderWorkers?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
@@ -59,8 +60,8 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     if (!context.full) {
       known = new Map();
       for await (const chunk of repository.listChunks({ signal })) known.set(chunk.id, chunk.storedBytes);
+      if (signal.aborted) throw abortedError(signal);
     }
-    // One core is left to the main thread (reading, chunking, the entry hash) by default.
     const workers = Math.max(
       0,
       Math.floor(options.encoderWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1))),
@@ -151,6 +152,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
         stored_bytes: activeWriter.storedBytes,
         referenced_stored_bytes: activeWriter.referencedStoredBytes,
       },
+      stored_chunks: activeWriter.storedSizes(),
     };
     await repository.writeManifest(manifest, { signal });
     report(true, true);
@@ -194,6 +196,15 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     };
   }
   if (!entry.open) {
+    if (parent && parent.chunks.length > 0) {
+      // Recording it empty would silently lose data: the parent's chunks are gone and the
+      // source offers no way to read the entry again.
+      throw new BackupError(
+        'corrupt_repository',
+        `Entry "${entry.name}" is unchanged since the parent backup, but some of its chunks are missing and the source cannot re-read it`,
+        { details: { entry: entry.name } },
+      );
+    }
     return { name: entry.name, kind: entry.kind, size: 0, chunks: [], metadata: { ...entry.metadata } };
   }
   const stream = await entry.open(ctx.signal);

@@ -132,6 +132,13 @@ export class ChunkWriter {
     return this.#referenced.size;
   }
 
+  /** Stored bytes of each referenced chunk whose stored size this run learned (for `Manifest.stored_chunks`). */
+  storedSizes(): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    for (const [id, size] of this.#referenced) if (size > 0) sizes[id] = size;
+    return sizes;
+  }
+
   get referencedStoredBytes(): number {
     let total = 0;
     for (const size of this.#referenced.values()) total += size;

@@ -58,6 +58,12 @@ export interface Manifest {
   metadata: Record<string, unknown>;
   entries: ManifestEntry[];
   totals: ManifestTotals;
+  /**
+   * Stored (compressed + encrypted) bytes of each distinct chunk referenced, by chunk id, as the
+   * run saw them (written, listed or head()ed); lets checksum verification check stored objects
+   * without decrypting. Optional: manifests written before it was added lack it.
+   */
+  stored_chunks?: Record<string, number>;
 }
 
 export type CompressionAlgorithm = 'none' | 'gzip' | 'brotli' | 'zstd';
