@@ -1,0 +1,28 @@
+import type { AddressInfo } from 'node:net';
+import { backupRouter } from '@backupkit/http-adapter/express';
+import express from 'express';
+import { createBackupkit, jsonLogger } from './backupkit.js';
+import { configFromEnv } from './env.js';
+
+const config = configFromEnv();
+const { service, adapter } = createBackupkit(config);
+await service.start();
+
+const app = express();
+app.disable('x-powered-by');
+app.use('/backup', backupRouter(service, adapter));
+
+const server = app.listen(config.port, config.host, () => {
+  const { port } = server.address() as AddressInfo;
+  jsonLogger.info('listening', { url: `http://${config.host}:${port}/backup` });
+});
+
+async function shutdown(): Promise<void> {
+  server.close();
+  await service.stop();
+  await config.catalog.close();
+  jsonLogger.info('stopped');
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());

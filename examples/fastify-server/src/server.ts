@@ -1,0 +1,23 @@
+import { backupFrameworkErrors, backupPlugin } from '@backupkit/http-adapter/fastify';
+import Fastify from 'fastify';
+import { createBackupkit, jsonLogger } from './backupkit.js';
+import { configFromEnv } from './env.js';
+
+const config = configFromEnv();
+const { service, adapter } = createBackupkit(config);
+await service.start();
+
+const app = Fastify({ logger: false, frameworkErrors: backupFrameworkErrors });
+await app.register(backupPlugin, { ...adapter, service, prefix: '/backup' });
+const address = await app.listen({ port: config.port, host: config.host });
+jsonLogger.info('listening', { url: `${address}/backup` });
+
+async function shutdown(): Promise<void> {
+  await app.close();
+  await service.stop();
+  await config.catalog.close();
+  jsonLogger.info('stopped');
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown());
+process.once('SIGINT', () => void shutdown());
