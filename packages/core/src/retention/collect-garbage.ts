@@ -79,7 +79,9 @@ export async function collectGarbage(
       }
     });
 
-    const cutoff = clock.now().getTime() - graceMs;
+    // Chunk ages are the store's timestamps, so measure them against the store's clock (read when
+    // the lock was written) rather than this host's, which may be skewed or, in tests, simulated.
+    const cutoff = (lock?.storageTime ?? clock.now()).getTime() - graceMs;
     const doomed: Array<{ id: string; bytes: number }> = [];
     let stored = 0;
     let unreferenced = 0;

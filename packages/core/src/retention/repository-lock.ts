@@ -54,6 +54,8 @@ export class RepositoryLock {
   #released = false;
   #refreshError: BackupError | null = null;
   #inflight: Promise<void> | null = null;
+  /** The store's own clock reading when the lock was written (its `lastModified`), if it reports one. */
+  readonly storageTime: Date | null;
 
   constructor(
     driver: StorageDriver,
@@ -61,9 +63,11 @@ export class RepositoryLock {
     clock: Clock,
     ttlMs: number,
     refreshMs: number,
+    storageTime: Date | null = null,
   ) {
     this.#driver = driver;
     this.#record = record;
+    this.storageTime = storageTime;
     this.#clock = clock;
     this.#ttlMs = ttlMs;
     this.#timer = setInterval(() => {
@@ -225,7 +229,11 @@ export async function acquireRepositoryLock(
       await driver.delete(lockKey(id)).catch(() => undefined);
       throw error;
     }
-    if (conflicts.length === 0) return new RepositoryLock(driver, record, clock, ttlMs, refreshMs);
+    if (conflicts.length === 0) {
+      // The store's time, for comparisons with object timestamps (independent of this host's clock).
+      const written = await driver.head(lockKey(id), { signal: options.signal }).catch(() => null);
+      return new RepositoryLock(driver, record, clock, ttlMs, refreshMs, written?.lastModified ?? null);
+    }
     await driver.delete(lockKey(id));
     if (Date.now() - startedReal >= waitMs) {
       throw new BackupError('conflict', `Repository is locked (${kind} lock refused)`, {

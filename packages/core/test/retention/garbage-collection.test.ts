@@ -8,6 +8,7 @@ import {
   LocalKeyProvider,
   LocalStorageDriver,
   listLiveLocks,
+  ManualClock,
   planRetention,
   Repository,
   runBackup,
@@ -119,6 +120,15 @@ describe('collectGarbage', () => {
     expect(spared.deleted_chunks).toBe(0);
     expect(spared.spared_recent_chunks).toBe(spared.unreferenced_chunks);
     expect(spared.unreferenced_chunks).toBeGreaterThan(3);
+
+    // Ages are measured on the store's clock: a host clock far off (here a simulated 2020) changes nothing.
+    await new Promise((r) => setTimeout(r, 400));
+    const skewed = await collectGarbage(repository, {
+      graceMs: 200,
+      clock: new ManualClock('2020-01-01T00:00:00Z'),
+    });
+    expect(skewed.deleted_chunks).toBe(spared.unreferenced_chunks);
+    expect(skewed.spared_recent_chunks).toBe(0);
   });
 
   it('a backup that listed chunks it will reuse blocks GC until its manifest is written; its reused chunks survive', async () => {
