@@ -39,7 +39,10 @@ export class RowCounter extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (!this.#beforeEnd) return callback();
+    if (!this.#beforeEnd) {
+      callback();
+      return;
+    }
     this.#beforeEnd().then(
       () => callback(),
       (error: unknown) => callback(error as Error),

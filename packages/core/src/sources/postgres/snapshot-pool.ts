@@ -14,7 +14,7 @@ export class SnapshotPool {
   readonly #coordinator: pg.Client;
   readonly #snapshotId: string;
   readonly #idle: pg.Client[] = [];
-  readonly #waiters: ((client: pg.Client) => void)[] = [];
+  readonly #waiters: { resolve: (client: pg.Client) => void; reject: (error: unknown) => void }[] = [];
   readonly #all = new Set<pg.Client>();
   #opening = 0;
   #closed = false;
@@ -72,12 +72,12 @@ export class SnapshotPool {
         this.#opening--;
       }
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
   release(client: pg.Client): void {
     const waiter = this.#waiters.shift();
-    if (waiter) waiter(client);
+    if (waiter) waiter.resolve(client);
     else this.#idle.push(client);
   }
 
@@ -85,13 +85,19 @@ export class SnapshotPool {
   discard(client: pg.Client): void {
     this.#all.delete(client);
     destroyClient(client);
+    // Someone waiting for a connection gets a fresh one (or the reason there is none).
     const waiter = this.#waiters.shift();
-    if (waiter && !this.#closed) this.acquire().then(waiter, () => {});
+    if (!waiter) return;
+    if (this.#closed) waiter.reject(new BackupError('aborted', 'The snapshot pool is closed'));
+    else this.acquire().then(waiter.resolve, waiter.reject);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(new BackupError('aborted', 'The snapshot pool is closed'));
+    }
     const clients = [...this.#all];
     await Promise.all(
       clients.map(async (client) => {
