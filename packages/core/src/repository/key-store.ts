@@ -58,9 +58,10 @@ export class KeyStore {
    * The data key new objects are written with under master key `keyId`: the lowest-named one
    * wrapped under it, created when there is none (then re-listed, so concurrent initialisers
    * converge on one key in the common case and never lose one in any case).
-   * @throws BackupError `key_not_found`, `key_mismatch`, `invalid_backup_config` (no key provider).
+   * With `create` false a missing data key is `key_not_found` instead (readers never write).
+   * @throws BackupError `key_not_found`, `key_mismatch`.
    */
-  async writeKey(keyId: string): Promise<DataKey> {
+  async writeKey(keyId: string, create = true): Promise<DataKey> {
     const provider = this.#requireProvider(keyId);
     if (!(await provider.hasKey(keyId))) {
       throw new BackupError('key_not_found', `No master key with id "${keyId}" is configured`, {
@@ -68,6 +69,15 @@ export class KeyStore {
       });
     }
     if (this.idsFor(keyId).length === 0) {
+      if (!create) {
+        throw new BackupError(
+          'key_not_found',
+          `The repository has no data key wrapped under master key "${keyId}"`,
+          {
+            details: { key_id: keyId },
+          },
+        );
+      }
       const { id, material } = newDataKeyMaterial();
       const record: DataKeyRecord = {
         format: 1,

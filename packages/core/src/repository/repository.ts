@@ -28,7 +28,10 @@ export interface RepositoryOpenOptions {
   keyProvider?: KeyProvider;
   /** How this run writes: encrypted under master key `keyId`, or in the clear. */
   encryption?: { enabled: boolean; keyId?: string };
-  /** Initialise the repository when `repo.json` is missing (backups); restores pass false. */
+  /**
+   * Backups pass true: initialise the repository when `repo.json` is missing, and add a data
+   * key for `encryption.keyId` when none is wrapped under it. Readers pass false and never write.
+   */
   create?: boolean;
   /** Chunker parameters for a new repository (an existing one keeps its own). */
   chunker?: ChunkerParams;
@@ -114,7 +117,9 @@ export class Repository {
     }
     const keys = new KeyStore(driver, options.keyProvider);
     await keys.refresh();
-    const writeKey = encryption.enabled ? await keys.writeKey(encryption.keyId!) : null;
+    const writeKey = encryption.enabled
+      ? await keys.writeKey(encryption.keyId!, options.create ?? false)
+      : null;
     return new Repository(driver, config, keys, writeKey);
   }
 

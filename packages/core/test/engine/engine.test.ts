@@ -236,6 +236,21 @@ describe('backup and restore engine', () => {
     const fullSource = new FakeSource(again);
     await backup(await openRepo(), fullSource, 'bk_3', { parent: first, full: true });
     expect(fullSource.opened).toContain('public.big');
+
+    // A parent chunk went missing: the entry is read again (and the chunk restored) ...
+    await repo.deleteChunk(parentBig.chunks[1]!.id);
+    const rereadSource = new FakeSource(again);
+    const reread = await backup(await openRepo(), rereadSource, 'bk_4', { parent: first });
+    expect(rereadSource.opened).toContain('public.big');
+    expect(reread.totals.new_chunks).toBe(1);
+    // ... and when the source cannot read it again, the run fails instead of recording it empty.
+    await repo.deleteChunk(parentBig.chunks[1]!.id);
+    const unreadable = again.map((e) => (e.name === 'public.big' ? { ...e, data: undefined } : e));
+    const error = await errorOf(
+      backup(await openRepo(), new FakeSource(unreadable), 'bk_5', { parent: first }),
+    );
+    expect(error.code).toBe('corrupt_repository');
+    expect(await repo.hasSnapshot('bk_5')).toBe(false);
   });
 
   it('fails a restore with integrity_error naming the entry when a chunk was tampered with', async () => {

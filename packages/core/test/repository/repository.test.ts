@@ -227,10 +227,13 @@ describe('Repository', () => {
     const a = Buffer.from('old key data');
     const idA = old.chunkId(a);
     await old.putChunk(idA, a, { algorithm: 'none' });
-    const rotated = await Repository.open(driver, {
-      keyProvider: both,
-      encryption: { enabled: true, keyId: 'k2' },
-    });
+    const toK2 = { enabled: true, keyId: 'k2' };
+    const readOnly = await errorOf(
+      Repository.open(driver, { keyProvider: both, encryption: toK2, create: false }),
+    );
+    expect(readOnly.code).toBe('key_not_found');
+    expect([...(await allFiles(root)).keys()].filter((k) => k.startsWith('keys/'))).toHaveLength(1);
+    const rotated = await Repository.open(driver, { keyProvider: both, encryption: toK2, create: true });
     expect(rotated.keyId).toBe('k2');
     expect([...(await allFiles(root)).keys()].filter((k) => k.startsWith('keys/'))).toHaveLength(2);
     expect((await rotated.getChunk(idA)).equals(a)).toBe(true);
