@@ -1,6 +1,7 @@
 import { createPostgresSource } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase, withClient } from '../../../../../test-support/postgres.js';
+import { EngineHarness } from './pg-engine-helpers.js';
 import { drainBackup, restoreDrained, tableDigest, tableObjects } from './pg-test-helpers.js';
 
 async function ourSessions(db: TempDatabase): Promise<number> {
@@ -31,6 +32,7 @@ describe('postgres edge cases', () => {
         CREATE TABLE kids (id int PRIMARY KEY, parent int REFERENCES parents);
         INSERT INTO parents SELECT generate_series(1, 10);
         INSERT INTO kids SELECT i, 1 + i % 10 FROM generate_series(1, 20) i;
+        CREATE TABLE empty_one (id int PRIMARY KEY, v text);
         CREATE TABLE big (id int, body text);
         INSERT INTO big SELECT i, repeat(md5(i::text), 8) FROM generate_series(1, 100000) i;`),
     );
@@ -93,6 +95,42 @@ describe('postgres edge cases', () => {
     });
     const { result } = await restoreDrained(backup, destination, { verify_after_restore: false });
     expect(result).toMatchObject({ records_restored: 10, data_integrity_verified: false });
+  });
+
+  it('an empty table goes through the engine (no chunks) and comes back with its key', async () => {
+    const harness = await EngineHarness.create();
+    try {
+      const manifest = await harness.backup({ connection_string: db.url, tables: ['empty_one', 'parents'] });
+      const empty = manifest.entries.find((e) => e.name === 'public.empty_one')!;
+      expect(empty).toMatchObject({ size: 0, chunks: [], metadata: { row_count: 0 } });
+      const target = await createTempDatabase('bk_pg_dst');
+      dbs.push(target);
+      const result = await harness.restore(
+        manifest,
+        { connection_string: target.url },
+        { verify_after_restore: true },
+      );
+      expect(result.details).toMatchObject({
+        tables_restored: 2,
+        records_restored: 10,
+        data_integrity_verified: true,
+      });
+      expect(await tableObjects(target.url, 'empty_one')).toEqual(await tableObjects(db.url, 'empty_one'));
+    } finally {
+      await harness.dispose();
+    }
+  });
+
+  it('a run restricted to some tables (custom_parameters.tables) reads only those', async () => {
+    const backup = await drainBackup(
+      { connection_string: db.url, exclude_tables: ['big'] },
+      { only: ['kids'] },
+    );
+    expect(backup.manifest.entries.map((e) => e.name)).toEqual(['public.kids']);
+    await expect(drainBackup({ connection_string: db.url }, { only: ['kidz'] })).rejects.toMatchObject({
+      code: 'table_not_found',
+      details: { tables: ['kidz'] },
+    });
   });
 
   it('refuses partitioned tables up front instead of skipping them', async () => {
