@@ -10,7 +10,7 @@
  *   → { op: 'drop', seq }               (forget the kept plaintext)
  *   ← { seq, error }                    on any failure
  */
-export const CHUNK_ENCODER_WORKER_SOURCE = String.raw`
+export const CHUNK_ENCODER_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');

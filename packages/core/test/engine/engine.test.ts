@@ -22,6 +22,10 @@ const provider = new LocalKeyProvider({ k1: randomBytes(32) });
 const SENTINEL = 'SENTINEL-7f3a-PLAINTEXT';
 const RANDOM = randomBytes(700 * 1024);
 let bigText: Buffer | undefined;
+const bigTable = (): Buffer => {
+  bigText ??= text(3 * 1024 * 1024, 1);
+  return bigText;
+};
 
 let driver: LocalStorageDriver;
 let root: string;
@@ -89,7 +93,7 @@ const entries = (): FakeEntry[] => [
   {
     name: 'public.big',
     kind: 'table',
-    data: (bigText ??= text(3 * 1024 * 1024, 1)),
+    data: bigTable(),
     metadata: { columns: ['a', 'b'] },
   },
   { name: 'public.random', kind: 'table', data: RANDOM, pieceSize: 1000 },
