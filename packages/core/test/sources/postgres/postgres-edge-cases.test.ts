@@ -1,4 +1,5 @@
-import { createPostgresSource } from '@backupkit/core';
+import { Readable } from 'node:stream';
+import { BackupError, createPostgresRestoreTarget, createPostgresSource } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase, withClient } from '../../../../../test-support/postgres.js';
 import { EngineHarness } from './pg-engine-helpers.js';
@@ -131,6 +132,51 @@ describe('postgres edge cases', () => {
       code: 'table_not_found',
       details: { tables: ['kidz'] },
     });
+  });
+
+  it('content that fails mid-table (e.g. a chunk failing authentication) rolls that table back', async () => {
+    const backup = await drainBackup({ connection_string: db.url, tables: ['kids'] });
+    const target = await createTempDatabase('bk_pg_dst');
+    dbs.push(target);
+    await withClient(target.url, (c) =>
+      c.query('CREATE TABLE kids (id int, parent int); INSERT INTO kids VALUES (99, 1)'),
+    );
+    const restore = createPostgresRestoreTarget(
+      { connection_string: target.url, overwrite_existing: true },
+      {},
+    );
+    const context = {
+      signal: new AbortController().signal,
+      manifest: backup.manifest,
+      entries: backup.manifest.entries,
+      options: {},
+    };
+    const entry = backup.manifest.entries[0]!;
+    const half = backup.contents.get(entry.name)!.subarray(0, 40);
+    try {
+      await restore.prepare(context);
+      const broken = Readable.from(
+        (async function* () {
+          yield half;
+          throw new BackupError('integrity_error', 'Entry "public.kids" does not match its SHA-256');
+        })(),
+      );
+      await expect(restore.restoreEntry(entry, broken, context)).rejects.toMatchObject({
+        code: 'integrity_error',
+        details: { table: 'public.kids' },
+      });
+      expect(await tableDigest(target.url, 'kids')).toMatchObject({ rows: 1 });
+      // The target is still usable: the same table restores fine afterwards.
+      const ok = await restore.restoreEntry(
+        entry,
+        Readable.from([backup.contents.get(entry.name)!]),
+        context,
+      );
+      expect(ok.records).toBe(20);
+    } finally {
+      await restore.close();
+    }
+    expect(await tableDigest(target.url, 'kids')).toMatchObject({ rows: 20 });
   });
 
   it('refuses partitioned tables up front instead of skipping them', async () => {
