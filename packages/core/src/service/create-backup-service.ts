@@ -60,6 +60,11 @@ export interface BackupServiceOptions {
   progressIntervalMs?: number;
   /** How often the scheduler looks for due schedules after `start()` (default 15 s). */
   schedulerIntervalMs?: number;
+  /**
+   * Garbage collection after retention spares unreferenced chunks stored less than this long ago
+   * (default 1 hour). Running backups are protected by repository locks regardless.
+   */
+  gcGraceMs?: number;
   /** USD per GiB-month by destination type and storage class, for analytics. */
   storagePrices?: Record<string, Record<string, number>>;
 }
@@ -104,6 +109,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       instanceId: options.instanceId ?? defaultInstanceId(randomBytes(4).toString('hex')),
       leaseMs: options.leaseMs ?? 60_000,
       progressIntervalMs: options.progressIntervalMs ?? 500,
+      gcGraceMs: options.gcGraceMs ?? 60 * 60_000,
     };
     this.#queue = new ExecutionQueue(options.maxConcurrentExecutions ?? 2);
     this.#ops = new ServiceOperations(() => this.#ctx(), this.#queue, options.storagePrices);

@@ -6,6 +6,7 @@ import { BackupError, toBackupError } from '../errors.js';
 import { snapshotKey } from '../repository/layout.js';
 import type { CompressionAlgorithm, Manifest } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
+import { withRepositoryLock } from '../retention/repository-lock.js';
 import type { DestinationConfig, StorageDriver } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import { notifyExecution } from './notifications.js';
@@ -151,23 +152,30 @@ export async function runExecution(
         });
       };
 
-      const manifest = await runBackup({
-        repository,
-        source,
-        context: {
-          signal,
-          parent,
-          full,
-          ...(custom.tables ? { only: custom.tables } : {}),
-        },
-        jobId: job.job_id,
-        backupId,
-        backupType: options.execution_options.force_full_backup ? 'full' : job.backup_type,
-        compression: algorithm === 'none' ? { algorithm } : { algorithm, level },
-        onProgress,
-        signal,
-        progressIntervalMs: Math.min(200, context.progressIntervalMs),
-      });
+      // The shared repository lock keeps garbage collection out while this run may reuse stored chunks.
+      const manifest = await withRepositoryLock(
+        repository.driver,
+        'shared',
+        () =>
+          runBackup({
+            repository,
+            source,
+            context: {
+              signal,
+              parent,
+              full,
+              ...(custom.tables ? { only: custom.tables } : {}),
+            },
+            jobId: job.job_id,
+            backupId,
+            backupType: options.execution_options.force_full_backup ? 'full' : job.backup_type,
+            compression: algorithm === 'none' ? { algorithm } : { algorithm, level },
+            onProgress,
+            signal,
+            progressIntervalMs: Math.min(200, context.progressIntervalMs),
+          }),
+        { owner: executionId, signal },
+      );
 
       const createdAt = nowIso(context);
       const fileSize = manifest.totals.referenced_stored_bytes;

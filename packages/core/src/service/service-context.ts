@@ -36,6 +36,8 @@ export interface ServiceContext {
   leaseMs: number;
   /** Minimum time between progress writes to the catalog. */
   progressIntervalMs: number;
+  /** Garbage collection spares unreferenced chunks younger than this (see `collectGarbage`). */
+  gcGraceMs: number;
 }
 
 export function nowIso(context: Pick<ServiceContext, 'clock'>): string {
