@@ -170,6 +170,37 @@ export class LocalStorageDriver implements StorageDriver {
     await this.#pruneEmptyDirectories(path.dirname(file));
   }
 
+  /**
+   * Removes temp files that puts of crashed processes left behind (a killed put never becomes
+   * visible, but its temp file stays). Only files older than `olderThanMs` (default one day)
+   * are touched, so in-flight puts of live processes are safe. Returns how many were removed.
+   * @throws BackupError `access_denied`, `storage_error`.
+   */
+  async removeStaleTempFiles(options: { olderThanMs?: number; signal?: AbortSignal } = {}): Promise<number> {
+    const cutoff = Date.now() - (options.olderThanMs ?? 24 * 60 * 60 * 1000);
+    let removed = 0;
+    const visit = async (directory: string): Promise<void> => {
+      let dir: Dir;
+      try {
+        dir = await opendir(directory, { bufferSize: 256 });
+      } catch (error) {
+        if (hasErrno(error, 'ENOENT', 'ENOTDIR')) return;
+        throw toStorageError(error, 'removeStaleTempFiles', path.relative(this.#root, directory) || '/');
+      }
+      for await (const entry of dir) {
+        if (options.signal?.aborted) throw abortedError('removeStaleTempFiles', '/', options.signal.reason);
+        const full = path.join(directory, entry.name);
+        if (entry.isDirectory()) await visit(full);
+        else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+          const info = await stat(full).catch(() => null);
+          if (info && info.mtimeMs <= cutoff && (await rm(full, { force: true }).then(() => true))) removed++;
+        }
+      }
+    };
+    await visit(this.#root);
+    return removed;
+  }
+
   async #createTemp(directory: string, temp: string, key: string): Promise<FileHandle> {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -98,6 +98,10 @@ describe('LocalStorageDriver (local-only)', () => {
     expect(listed).toEqual([key]); // the orphaned temp file is never listed
     await driver.put(key, Buffer.from('next version'));
     expect((await readAll(await driver.get(key))).toString()).toBe('next version');
+    // The orphan is swept once it is old enough, and only then.
+    expect(await driver.removeStaleTempFiles()).toBe(0);
+    expect(await driver.removeStaleTempFiles({ olderThanMs: 0 })).toBe(1);
+    expect(await readdir(path.join(driver.root, 'snapshots'))).toEqual(['killed.json']);
   });
 
   it('cleans up after an aborted put and removes emptied directories on delete', async () => {
