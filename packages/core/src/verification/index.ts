@@ -1,0 +1,25 @@
+export { checkChunkObjects, distinctChunkIds, storedManifestChecksum } from './checksum-check.js';
+export { buildDamageReport, DamageCollector, type DamageFinding } from './damage-report.js';
+export { directoryTestRestore } from './directory-test-restore.js';
+export { checkAllEntries, checkChunkSubset } from './integrity-check.js';
+export { postgresTestRestore } from './postgres-test-restore.js';
+export {
+  bucketCount,
+  chunkBucket,
+  nextReadDataBucket,
+  parseVerificationType,
+  readDataOf,
+  type VerificationMode,
+} from './read-data-subset.js';
+export {
+  backupRecordOf,
+  publicDestination,
+  REBUILT_JOB_CREATOR,
+  type RebuildCatalogOptions,
+  type RebuildCatalogResult,
+  rebuildCatalog,
+} from './rebuild-catalog.js';
+export { databaseOf, testDatabaseName } from './test-database.js';
+export { runTestRestore, sourceTypeOf, type TestRestoreRunOptions } from './test-restore.js';
+export type * from './types.js';
+export { type VerifyBackupDataOptions, verifyBackupData } from './verify-backup.js';
