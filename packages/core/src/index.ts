@@ -12,3 +12,4 @@ export * from './service/index.js';
 export * from './sources/index.js';
 export * from './storage/index.js';
 export * from './util/index.js';
+export * from './verification/index.js';
