@@ -7,7 +7,7 @@ import { packageBin } from './resolve-package.js';
 
 /** Azurite's documented development account; not a secret. */
 const ACCOUNT = 'devstoreaccount1';
-const ACCOUNT_KEY =
+export const AZURITE_ACCOUNT_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface AzuriteServer {
@@ -43,9 +43,9 @@ export async function startAzurite(): Promise<AzuriteServer> {
   return {
     server,
     account: ACCOUNT,
-    accountKey: ACCOUNT_KEY,
+    accountKey: AZURITE_ACCOUNT_KEY,
     blobEndpoint,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
     close: async () => {
       await server.stop();
       await fs.rm(directory, { recursive: true, force: true });
