@@ -18,7 +18,7 @@ import { runExecution } from './execution-runner.js';
 import { type ExecutionTrigger, prepareExecution } from './execution-start.js';
 import * as jobs from './job-operations.js';
 import { defaultInstanceId, failOrphanedExecutions } from './recovery.js';
-import type { ExecuteJobParsed } from './schemas/execute.js';
+import { type ExecuteJobParsed, executeJobSchema } from './schemas/execute.js';
 import type { SecretSealer } from './secrets.js';
 import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
 import { ServiceOperations } from './service-operations.js';
@@ -186,6 +186,23 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     return executionView(execution);
   }
 
+  /** Runs an execution the scheduler queued (its options are on the record). */
+  async #adopt(executionId: string): Promise<void> {
+    const execution = await this.#context.catalog.getExecution(executionId);
+    if (!execution || execution.status !== 'queued') return;
+    const options = executeJobSchema.parse({
+      execution_options: execution.execution_options,
+      custom_parameters: execution.custom_parameters,
+    });
+    if (this.#queue.tryTake()) await this.#startQueued(executionId, options);
+    else
+      this.#queue.enqueue(
+        executionId,
+        execution.priority,
+        () => void this.#startQueued(executionId, options),
+      );
+  }
+
   #launch(executionId: string, options: ExecuteJobParsed): void {
     this.#context.tracker.start(executionId, async (signal) => {
       try {
@@ -255,7 +272,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     const interval = this.#options.schedulerIntervalMs ?? 15_000;
     const tick = () => {
       this.#ticking ??= this.#ops
-        .runDueSchedules((jobId, trigger) => this.#execute(jobId, {}, { principal: null }, trigger))
+        .runDueSchedules((executionId) => this.#adopt(executionId))
         .catch((error) => this.#context.logger.error('Scheduler tick failed', { error: String(error) }))
         .finally(() => {
           this.#ticking = null;
@@ -264,6 +281,8 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     this.#timer = setInterval(tick, interval);
     this.#timer.unref();
     tick();
+    // The first pass (catch-up of missed runs) is part of starting.
+    await this.#ticking;
   }
 
   async stop(options: { cancelRunning?: boolean } = {}): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ExecutionRecord, JobRecord } from '../catalog/records.js';
+import { EXECUTION_PRIORITY } from '../schedule/occurrences.js';
 import { newId } from '../util/ids.js';
 import type { CallContext } from './backup-service.js';
 import { checkKeyId, loadJob } from './job-operations.js';
@@ -6,8 +7,6 @@ import { COMPRESSION_LEVELS } from './schemas/common.js';
 import { type ExecuteJobParsed, executeJobSchema } from './schemas/execute.js';
 import type { ServiceContext } from './service-context.js';
 import { invalidConfig, parseInput } from './validate.js';
-
-const PRIORITY = { low: 0, normal: 1, high: 2 } as const;
 
 /** How a run was started (the scheduler passes `schedule` and the occurrence it claimed). */
 export interface ExecutionTrigger {
@@ -88,7 +87,7 @@ export async function prepareExecution(
     executed_by: call.principal ?? null,
     trigger: trigger.trigger,
     scheduled_for: trigger.scheduled_for ?? null,
-    priority: PRIORITY[options.execution_options.priority],
+    priority: EXECUTION_PRIORITY[options.execution_options.priority],
     owner: context.instanceId,
     lease_expires_at: new Date(now.getTime() + context.leaseMs).toISOString(),
     created_at: now.toISOString(),

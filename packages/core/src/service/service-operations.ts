@@ -3,13 +3,13 @@ import { BackupError, isBackupError } from '../errors.js';
 import { Repository } from '../repository/repository.js';
 import { collectGarbage } from '../retention/collect-garbage.js';
 import { planRetention } from '../retention/plan-retention.js';
-import { nextRunAfter } from '../schedule/next-run.js';
+import { claimDueOccurrences, sweepExpiredLeases } from '../schedule/occurrences.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import { analyticsView, DEFAULT_STORAGE_PRICES } from './analytics.js';
 import type { CallContext, View } from './backup-service.js';
 import type { ExecutionQueue } from './execution-queue.js';
-import type { ExecutionTrigger } from './execution-start.js';
+import { prepareExecution } from './execution-start.js';
 import { loadJob } from './job-operations.js';
 import { loadBackup, prepareRestore, runRestoreJob } from './restore-operations.js';
 import { listExecutionsQuerySchema } from './schemas/execute.js';
@@ -379,36 +379,34 @@ export class ServiceOperations {
   }
 
   /**
-   * Claims each due schedule occurrence (atomically, so one instance runs it) and starts it.
-   * Missed occurrences collapse into one run: the next occurrence is computed from now.
+   * One scheduler pass: fails runs of other instances whose lease expired, then claims each due
+   * schedule occurrence (exactly once across instances; missed occurrences collapse into one
+   * catch-up run) and hands the queued executions to `adopt` to run.
    */
-  async runDueSchedules(execute: (jobId: string, trigger: ExecutionTrigger) => Promise<View>): Promise<void> {
+  async runDueSchedules(adopt: (executionId: string) => Promise<void>): Promise<void> {
     const context = this.#context();
     const now = context.clock.now();
-    for (const schedule of await context.catalog.listDueSchedules(now.toISOString())) {
-      if (!schedule.next_execution) continue;
-      const next = nextRunAfter(schedule, now);
-      const nextIso = next ? next.toISOString() : null;
-      const claimed = await context.catalog.claimScheduleOccurrence(
-        schedule.job_id,
-        schedule.next_execution,
-        nextIso,
-        now.toISOString(),
-      );
-      if (!claimed) continue;
-      await context.catalog.updateJob(schedule.job_id, { next_run: nextIso }).catch(() => {});
-      const late = now.getTime() - Date.parse(schedule.next_execution) > 60_000;
-      try {
-        await execute(schedule.job_id, {
-          trigger: late ? 'startup-catchup' : 'schedule',
-          scheduled_for: schedule.next_execution,
-        });
-      } catch (error) {
-        context.logger.warn('Scheduled run not started', {
-          job_id: schedule.job_id,
-          code: error instanceof BackupError ? error.code : 'internal_error',
-        });
-      }
-    }
+    await sweepExpiredLeases(context.catalog, now, { skipOwner: context.instanceId, logger: context.logger });
+    const outcomes = await claimDueOccurrences({
+      catalog: context.catalog,
+      now,
+      logger: context.logger,
+      createExecution: async (schedule, trigger) => {
+        const job = await context.catalog.getJob(schedule.job_id);
+        if (job?.status !== 'active') return null;
+        const { execution } = await prepareExecution(
+          context,
+          schedule.job_id,
+          {},
+          { principal: null },
+          {
+            trigger,
+            scheduled_for: schedule.next_execution,
+          },
+        );
+        return execution;
+      },
+    });
+    for (const outcome of outcomes) if (outcome.execution_id) await adopt(outcome.execution_id);
   }
 }
