@@ -34,14 +34,14 @@ export function selfOrAncestorMatches(match: PathMatcher, name: string): boolean
   return false;
 }
 
-/**
- * A restore or run selection: exact entry names (a directory selects everything beneath it)
- * or globs. Returns `null` for "everything".
- */
+// A restore or run selection: exact entry names or globs matched against the whole relative
+// path, as the service's own selection does (`*.txt` is top-level only, `**/*.txt` matches at
+// any depth); a selected directory selects everything beneath it. `null` means everything.
 export function compileSelection(paths: readonly string[] | undefined): PathMatcher | null {
   if (!paths || paths.length === 0) return null;
-  const exact = new Set(paths.map(normalizePattern));
-  const globs = compilePatterns(paths);
-  const match: PathMatcher = (name) => exact.has(name) || globs(name);
+  const normalized = paths.map(normalizePattern);
+  const exact = new Set(normalized);
+  const globs = normalized.map((pattern) => picomatch(pattern, { dot: true }));
+  const match: PathMatcher = (name) => exact.has(name) || globs.some((glob) => glob(name));
   return (name) => selfOrAncestorMatches(match, name);
 }

@@ -142,11 +142,20 @@ describe('filesystem restore target', () => {
       'docs/deep/er',
       'docs/deep/er/file.bin',
     ]);
-    expect(selectFilesystemEntries(entries, ['*.md']).map((e) => e.name)).toEqual(['docs/readme.md']);
+    // Globs match the whole relative path: `*.md` only at the top, `**/*.md` at any depth.
+    expect(selectFilesystemEntries(entries, ['*.md']).map((e) => e.name)).toEqual([]);
+    expect(selectFilesystemEntries(entries, ['**/*.md']).map((e) => e.name)).toEqual(['docs/readme.md']);
     expect(selectFilesystemEntries(entries, undefined)).toHaveLength(entries.length);
     const out2 = path.join(dir, 'out2');
     await restoreWith(createFilesystemRestoreTarget({ path: out2, paths: ['*.txt'] }), entries, fromSource);
-    expect(await listAll(out2)).toEqual(['a.txt', 'ünï cödé', 'ünï cödé/файл.txt']);
+    expect(await listAll(out2)).toEqual(['a.txt']);
+    const out3 = path.join(dir, 'out3');
+    await restoreWith(
+      createFilesystemRestoreTarget({ path: out3, paths: ['**/*.txt'] }),
+      entries,
+      fromSource,
+    );
+    expect(await listAll(out3)).toEqual(['a.txt', 'ünï cödé', 'ünï cödé/файл.txt']);
   });
 
   it('cancels cleanly: an aborted restore leaves no temp file', async () => {
