@@ -3,7 +3,13 @@ import { rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
-import { SmtpNotifier, type View, verifyWebhookSignature, WebhookNotifier } from '@backupkit/core';
+import {
+  isBackupError,
+  SmtpNotifier,
+  type View,
+  verifyWebhookSignature,
+  WebhookNotifier,
+} from '@backupkit/core';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fsJob, makeService, makeTree, tempDir } from '../service/helpers.js';
@@ -84,7 +90,10 @@ describe('notifications through the service, on real servers', () => {
     await makeTree(source, 6);
     const failures: Array<{ channel: string; code: string }> = [];
     ctx.service.on('notification.failed', (e) =>
-      failures.push({ channel: e.channel, code: (e.error as { code: string }).code }),
+      failures.push({
+        channel: e.channel,
+        code: isBackupError(e.error) ? e.error.code : 'not a BackupError',
+      }),
     );
 
     const job = await ctx.service.createJob(
