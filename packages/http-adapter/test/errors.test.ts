@@ -25,10 +25,17 @@ function expectError(reply: ApiReply, status: number, code: string): Record<stri
 
 const CRASH_TOKEN = 'token-that-makes-the-hook-crash';
 
+let source: TempDatabase;
+beforeAll(async () => {
+  source = await createSourceDatabase(20_000);
+});
+afterAll(async () => {
+  await source?.drop();
+});
+
 describe.each(FRAMEWORKS)('API.md error table on %s', (_name, start) => {
   let fixture: Fixture;
   let server: ApiServer;
-  let source: TempDatabase;
   const alice = SENTINEL.tokenAlice;
   const bob = SENTINEL.tokenBob;
   const validJob = () => ({
@@ -39,7 +46,6 @@ describe.each(FRAMEWORKS)('API.md error table on %s', (_name, start) => {
 
   beforeAll(async () => {
     fixture = await createFixture();
-    source = await createSourceDatabase(20_000);
     const tokens = apiTokenAuthenticator({ [alice]: 'alice', [bob]: 'bob' });
     server = await start(
       fixture.handlerOptions({
@@ -59,7 +65,6 @@ describe.each(FRAMEWORKS)('API.md error table on %s', (_name, start) => {
   afterAll(async () => {
     await server?.close();
     await fixture?.close();
-    await source?.drop();
   });
 
   test('400 invalid_backup_config: unknown storage type, unknown key id, path leaving the root', async () => {

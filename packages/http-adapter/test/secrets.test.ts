@@ -14,11 +14,18 @@ import { type ApiReply, type ApiServer, call, FRAMEWORKS } from './support/serve
 
 type Json = Record<string, unknown>;
 
+let source: TempDatabase;
+let target: TempDatabase;
+beforeAll(async () => {
+  [source, target] = await Promise.all([createSourceDatabase(200), createTempDatabase('bk_http_sec')]);
+});
+afterAll(async () => {
+  await Promise.all([source?.drop(), target?.drop()]);
+});
+
 describe.each(FRAMEWORKS)('sentinel secrets on %s', (_name, start) => {
   let fixture: Fixture;
   let server: ApiServer;
-  let source: TempDatabase;
-  let target: TempDatabase;
   const replies: ApiReply[] = [];
   const token = SENTINEL.tokenAlice;
 
@@ -35,15 +42,11 @@ describe.each(FRAMEWORKS)('sentinel secrets on %s', (_name, start) => {
   beforeAll(async () => {
     fixture = await createFixture();
     server = await start(fixture.handlerOptions());
-    source = await createSourceDatabase(200);
-    target = await createTempDatabase('bk_http_sec');
   });
 
   afterAll(async () => {
     await server?.close();
     await fixture?.close();
-    await source?.drop();
-    await target?.drop();
   });
 
   test('no response, log line or audit entry contains a password, a token or key material', async () => {
