@@ -156,6 +156,18 @@ async function restoreAndCompare(
       }
       return;
     }
+    // A table that loaded a different number of rows than the manifest recorded.
+    if (error.code === 'integrity_error' && typeof error.details?.table === 'string') {
+      const table = error.details.table;
+      report.mismatches.push({ name: table, reason: error.message });
+      report.compared.push({
+        name: table,
+        ...(typeof error.details.expected === 'number' ? { expected_rows: error.details.expected } : {}),
+        ...(typeof error.details.rows === 'number' ? { rows: error.details.rows } : {}),
+        matched: false,
+      });
+      return;
+    }
     throw error;
   }
 }
