@@ -63,8 +63,8 @@ export function validateChunkerParams(params: ChunkerParams): ChunkerParams {
  * an easier one after, and a forced cut at `maxSize`. The same bytes always give the same
  * boundaries, and an edit only moves the boundaries near it.
  *
- * Streaming: holds at most one chunk of input (≤ `maxSize`) plus the piece being scanned.
- * Yielded buffers are owned by the caller (never reused).
+ * Streaming: holds one `maxSize` buffer plus the piece being copied in. Each yielded buffer
+ * is the caller's alone (nothing else shares its memory).
  */
 export async function* chunkStream(
   source: AsyncIterable<Uint8Array | string>,
@@ -73,22 +73,34 @@ export async function* chunkStream(
   const cutter = new ChunkCutter(params);
   for await (const piece of source) {
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    yield* cutter.push(bytes);
+    const chunks = cutter.push(bytes);
+    for (const chunk of chunks) yield chunk;
   }
-  const last = cutter.finish();
-  if (last) yield last;
+  for (const chunk of cutter.finishAll()) yield chunk;
 }
 
-/** The synchronous core of {@link chunkStream}: feed pieces, collect chunks. */
+/** Unscanned bytes gathered before a scan: amortises per-call costs over tiny stream pieces (a row each). */
+const SCAN_BATCH = 64 * 1024;
+
+/**
+ * The synchronous core of {@link chunkStream}: feed pieces, collect chunks. Pieces are copied
+ * into one buffer of `maxSize` (so tiny pieces cost a copy, not a list entry each), scanned in
+ * place, and each chunk is copied out into a buffer of its own: the caller may transfer or
+ * keep it without pinning anything else.
+ */
 export class ChunkCutter {
   readonly #min: number;
   readonly #avg: number;
   readonly #max: number;
   readonly #maskS: number;
   readonly #maskL: number;
-  /** Pieces (or parts of pieces) of the current chunk, not yet cut. */
-  #pending: Uint8Array[] = [];
+  readonly #acc: Buffer;
+  /** The same memory as 32-bit words, for the hot loop (`#acc` is never pooled: offset 0). */
+  readonly #words: Uint32Array;
+  /** Bytes of the current chunk in `#acc`. */
   #len = 0;
+  /** How far the current chunk has been scanned; `#hash` is the gear hash up to there. */
+  #scanned = 0;
   #hash = 0;
 
   constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS) {
@@ -99,94 +111,79 @@ export class ChunkCutter {
     const bits = Math.round(Math.log2(params.avgSize));
     this.#maskS = highMask(bits + 2);
     this.#maskL = highMask(bits - 2);
+    this.#acc = Buffer.alloc(params.maxSize + 4);
+    this.#words = new Uint32Array(this.#acc.buffer, this.#acc.byteOffset, this.#acc.length >>> 2);
   }
 
   /** Feeds the next piece; returns the chunks completed by it (possibly none). */
   push(piece: Uint8Array): Buffer[] {
     const out: Buffer[] = [];
-    let start = 0;
-    const end = piece.length;
-    while (start < end) {
-      const cut = this.#scan(piece, start, end);
-      if (cut < 0) {
-        this.#pending.push(start === 0 ? piece : piece.subarray(start));
-        return out;
-      }
-      this.#pending.push(piece.subarray(start, cut));
-      out.push(this.#take());
-      start = cut;
+    let offset = 0;
+    while (offset < piece.length) {
+      const n = Math.min(piece.length - offset, this.#max - this.#len);
+      this.#acc.set(n === piece.length ? piece : piece.subarray(offset, offset + n), this.#len);
+      this.#len += n;
+      offset += n;
+      if (this.#len - this.#scanned >= SCAN_BATCH || this.#len === this.#max) this.#cutAll(out);
     }
     return out;
   }
 
-  /** The final (short) chunk, or null when nothing is pending. */
-  finish(): Buffer | null {
-    return this.#len > 0 || this.#pending.length > 0 ? this.#take() : null;
+  /** The chunks still held when the stream ends (the last one short). */
+  finishAll(): Buffer[] {
+    const out: Buffer[] = [];
+    this.#cutAll(out);
+    if (this.#len > 0) out.push(this.#emit(this.#len));
+    return out;
   }
 
-  #take(): Buffer {
-    const parts = this.#pending;
-    const chunk =
-      parts.length === 1
-        ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength)
-        : Buffer.concat(parts);
-    this.#pending = [];
-    this.#len = 0;
+  #cutAll(out: Buffer[]): void {
+    for (let cut = this.#scan(); cut > 0; cut = this.#scan()) out.push(this.#emit(cut));
+  }
+
+  /** Copies the first `cut` bytes out as a chunk and moves the rest to the front. */
+  #emit(cut: number): Buffer {
+    const chunk = Buffer.allocUnsafe(cut);
+    this.#acc.copy(chunk, 0, 0, cut);
+    if (cut < this.#len) this.#acc.copyWithin(0, cut, this.#len);
+    this.#len -= cut;
+    this.#scanned = 0;
     this.#hash = 0;
     return chunk;
   }
 
-  /**
-   * Scans `buf[start, end)` continuing the current chunk. Returns the index just past the
-   * cut point, or -1 when the piece ends without a cut (state carried over).
-   */
-  #scan(buf: Uint8Array, start: number, end: number): number {
-    let len = this.#len;
-    let i = start;
+  /** Scans what is unscanned; returns the cut point (chunk length) or -1. */
+  #scan(): number {
+    const acc = this.#acc;
+    const end = this.#len;
+    let i = this.#scanned;
     let h = this.#hash;
-
     // Below the minimum no cut is allowed: skip without hashing (the hash window is 32 bytes,
     // so starting it at minSize - 32 gives the same value as hashing everything).
-    const warm = this.#min - 32;
-    if (len < warm) {
-      const skip = Math.min(warm - len, end - i);
-      i += skip;
-      len += skip;
-    }
+    if (i < this.#min - 32) i = Math.min(this.#min - 32, end);
     // Warm-up bytes: hashed so the window is full at minSize, but no cut yet.
-    if (len < this.#min && i < end) {
-      const stop = Math.min(end, i + (this.#min - len));
-      for (; i < stop; i++) h = ((h << 1) + GEAR[buf[i]!]!) | 0;
-    }
-    len = this.#len + (i - start);
+    const warmEnd = Math.min(end, this.#min);
+    for (; i < warmEnd; i++) h = ((h << 1) + GEAR[acc[i]!]!) | 0;
     // Normal region: the harder mask.
-    if (len < this.#avg && i < end) {
-      const stop = Math.min(end, i + (this.#avg - len));
-      const cut = gearScan(buf, i, stop, h, this.#maskS);
+    if (i < end && i < this.#avg) {
+      const stop = Math.min(end, this.#avg);
+      const cut = gearScan(acc, this.#words, i, stop, h, this.#maskS);
       h = scanHash;
-      if (cut >= 0) return this.#cut(cut, start, h);
-      len += stop - i;
+      if (cut >= 0) return cut;
       i = stop;
     }
     // Large region: the easier mask, then the forced cut at maxSize.
-    if (len >= this.#avg && i < end) {
-      const stop = Math.min(end, i + (this.#max - len));
-      const cut = gearScan(buf, i, stop, h, this.#maskL);
+    if (i < end && i >= this.#avg) {
+      const stop = Math.min(end, this.#max);
+      const cut = gearScan(acc, this.#words, i, stop, h, this.#maskL);
       h = scanHash;
-      if (cut >= 0) return this.#cut(cut, start, h);
-      len += stop - i;
+      if (cut >= 0) return cut;
       i = stop;
-      if (len >= this.#max) return this.#cut(i, start, h);
     }
-    this.#len = len;
+    if (i >= this.#max) return this.#max;
+    this.#scanned = i;
     this.#hash = h;
     return -1;
-  }
-
-  #cut(at: number, start: number, h: number): number {
-    this.#len += at - start;
-    this.#hash = h;
-    return at;
   }
 }
 
@@ -197,13 +194,20 @@ let scanHash = 0;
 /**
  * The hot loop: rolls the gear hash over `buf[i, end)` and returns the index just past the
  * first position where `(hash & mask) === 0`, or -1; the hash is left in `scanHash`.
- * Reads aligned 32-bit words where it can (one bounds-checked load per 4 bytes); byte order
- * is fixed to little-endian so boundaries are the same on every machine.
+ * Reads aligned 32-bit words (`words` views the same memory from offset 0) where it can: one
+ * bounds-checked load per 4 bytes. Byte order is fixed to little-endian so boundaries are the
+ * same on every machine.
  */
-function gearScan(buf: Uint8Array, i: number, end: number, h: number, mask: number): number {
+function gearScan(
+  buf: Uint8Array,
+  words: Uint32Array,
+  i: number,
+  end: number,
+  h: number,
+  mask: number,
+): number {
   const g = GEAR;
-  const base = buf.byteOffset;
-  while (i < end && ((base + i) & 3) !== 0) {
+  while (i < end && (i & 3) !== 0) {
     h = ((h << 1) + g[buf[i]!]!) | 0;
     i++;
     if ((h & mask) === 0) {
@@ -211,34 +215,31 @@ function gearScan(buf: Uint8Array, i: number, end: number, h: number, mask: numb
       return i;
     }
   }
-  const words = LITTLE_ENDIAN ? (end - i) >> 2 : 0;
-  if (words > 0) {
-    const u32 = new Uint32Array(buf.buffer, base + i, words);
-    for (let j = 0; j < words; j++) {
-      const w = u32[j]!;
-      h = ((h << 1) + g[w & 255]!) | 0;
-      if ((h & mask) === 0) {
-        scanHash = h;
-        return i + j * 4 + 1;
-      }
-      h = ((h << 1) + g[(w >>> 8) & 255]!) | 0;
-      if ((h & mask) === 0) {
-        scanHash = h;
-        return i + j * 4 + 2;
-      }
-      h = ((h << 1) + g[(w >>> 16) & 255]!) | 0;
-      if ((h & mask) === 0) {
-        scanHash = h;
-        return i + j * 4 + 3;
-      }
-      h = ((h << 1) + g[w >>> 24]!) | 0;
-      if ((h & mask) === 0) {
-        scanHash = h;
-        return i + j * 4 + 4;
-      }
+  const wordEnd = LITTLE_ENDIAN ? end >>> 2 : 0;
+  for (let j = i >>> 2; j < wordEnd; j++) {
+    const w = words[j]!;
+    h = ((h << 1) + g[w & 255]!) | 0;
+    if ((h & mask) === 0) {
+      scanHash = h;
+      return j * 4 + 1;
     }
-    i += words * 4;
+    h = ((h << 1) + g[(w >>> 8) & 255]!) | 0;
+    if ((h & mask) === 0) {
+      scanHash = h;
+      return j * 4 + 2;
+    }
+    h = ((h << 1) + g[(w >>> 16) & 255]!) | 0;
+    if ((h & mask) === 0) {
+      scanHash = h;
+      return j * 4 + 3;
+    }
+    h = ((h << 1) + g[w >>> 24]!) | 0;
+    if ((h & mask) === 0) {
+      scanHash = h;
+      return j * 4 + 4;
+    }
   }
+  if (LITTLE_ENDIAN && wordEnd * 4 > i) i = wordEnd * 4;
   while (i < end) {
     h = ((h << 1) + g[buf[i]!]!) | 0;
     i++;

@@ -108,8 +108,7 @@ describe('chunker', () => {
     for (let round = 0; round < rounds; round++) {
       for (const p of parts) for (const c of cutter.push(p)) chunks.push(c);
     }
-    const last = cutter.finish();
-    if (last) chunks.push(last);
+    chunks.push(...cutter.finishAll());
     const seconds = (performance.now() - started) / 1000;
     const total = rounds * data.length;
     console.log(
@@ -117,6 +116,10 @@ describe('chunker', () => {
         `(64 KiB pieces, copies included), ${chunks.length} chunks, avg ${(total / chunks.length / 1024).toFixed(0)} KiB`,
     );
     expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(total);
+    // Each chunk owns its memory whole (transferable to a worker without copying).
+    expect(chunks.slice(0, -1).every((c) => c.byteOffset === 0 && c.buffer.byteLength === c.length)).toBe(
+      true,
+    );
     for (const c of chunks.slice(0, -1)) {
       expect(c.length).toBeGreaterThanOrEqual(DEFAULT_CHUNKER_PARAMS.minSize);
       expect(c.length).toBeLessThanOrEqual(DEFAULT_CHUNKER_PARAMS.maxSize);
