@@ -16,6 +16,9 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
   bytea_output: 'hex',
   client_encoding: 'UTF8',
   standard_conforming_strings: 'on',
+  // Managed databases often set these per role; a long COPY or index build must not be cut off.
+  statement_timeout: '0',
+  idle_in_transaction_session_timeout: '0',
 };
 
 /** `postgresql://user:***@host/db` (URL form) or `... password=*** ...` (key/value form). */
@@ -70,6 +73,9 @@ const PG_CODES: Record<string, BackupErrorCode> = {
   '53300': 'source_unreachable',
   '08001': 'source_unreachable',
   '08006': 'source_unreachable',
+  // Lock wait or statement timeouts: the database is busy, a later run may succeed.
+  '55P03': 'unavailable',
+  '57014': 'unavailable',
 };
 const NET_CODES = new Set([
   'ECONNREFUSED',
