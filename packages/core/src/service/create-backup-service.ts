@@ -189,7 +189,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
   /** Runs an execution the scheduler queued (its options are on the record). */
   async #adopt(executionId: string): Promise<void> {
     const execution = await this.#context.catalog.getExecution(executionId);
-    if (!execution || execution.status !== 'queued') return;
+    if (execution?.status !== 'queued') return;
     const options = executeJobSchema.parse({
       execution_options: execution.execution_options,
       custom_parameters: execution.custom_parameters,

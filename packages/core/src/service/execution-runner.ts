@@ -180,7 +180,6 @@ export async function runExecution(
       const createdAt = nowIso(context);
       const fileSize = manifest.totals.referenced_stored_bytes;
       const logical = manifest.totals.logical_bytes;
-      const { sealed_secrets: _sealed, ...publicDestination } = job.destination;
       backup = {
         backup_id: backupId,
         job_id: job.job_id,
@@ -204,7 +203,8 @@ export async function runExecution(
         verified_at: null,
         verification_status: null,
         retention_until: estimateRetentionUntil(job, createdAt),
-        destination: publicDestination,
+        // Sealed as on the job: restores and verifications reach the backup through it.
+        destination: job.destination,
         metadata: {
           entries: manifest.totals.entries,
           chunks: manifest.totals.chunks,
