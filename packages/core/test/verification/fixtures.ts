@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -93,14 +93,20 @@ export function manifestPath(ws: Workspace, backupId: string): string {
   return path.join(ws.storeDir, 'snapshots', `${backupId}.json`);
 }
 
-/** Every file under `dir`, relative path → bytes. */
-export async function treeOf(dir: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
+/** Every file under `dir`, relative path → SHA-256 of its bytes (deep-equal on Buffers is slow). */
+export async function treeOf(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   const walk = async (at: string) => {
     for (const item of await readdir(at, { withFileTypes: true })) {
       const full = path.join(at, item.name);
       if (item.isDirectory()) await walk(full);
-      else out.set(path.relative(dir, full).split(path.sep).join('/'), await readFile(full));
+      else
+        out.set(
+          path.relative(dir, full).split(path.sep).join('/'),
+          createHash('sha256')
+            .update(await readFile(full))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);
