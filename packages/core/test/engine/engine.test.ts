@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BackupProgress } from '../../src/engine/index.js';
 import { runBackup, runRestore, verifyChunks } from '../../src/engine/index.js';
 import { BackupError } from '../../src/errors.js';
 import { LocalKeyProvider } from '../../src/keys/index.js';
 import { type ChunkerParams, chunkKey, type Manifest, Repository } from '../../src/repository/index.js';
-import type { BackupRunContext } from '../../src/sources/backup-source.js';
+import type { BackupRunContext, BackupSource } from '../../src/sources/backup-source.js';
 import type { LocalStorageDriver } from '../../src/storage/local-driver.js';
 import type { StorageDriver } from '../../src/storage/storage-driver.js';
 import { allFiles, CollectingTarget, type FakeEntry, FakeSource, tempDriver } from './fixtures.js';
@@ -350,5 +351,72 @@ describe('backup and restore engine', () => {
     expect(maxInFlight).toBeLessThanOrEqual(2);
     expect(maxInFlight).toBe(2);
     expect(source.maxConcurrentReads).toBe(3);
+  });
+
+  it('applies backpressure: with storage stalled, the source is read only a few chunks ahead', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const stalled: StorageDriver = {
+      type: driver.type,
+      capabilities: driver.capabilities,
+      describe: (k) => driver.describe(k),
+      get: (k, o) => driver.get(k, o),
+      head: (k, o) => driver.head(k, o),
+      list: (p, o) => driver.list(p, o),
+      delete: (k, o) => driver.delete(k, o),
+      put: async (k, body, o) => {
+        if (k.startsWith('chunks/')) await gate;
+        await driver.put(k, body, o);
+      },
+    };
+    const repo = await Repository.open(stalled, { create: true });
+    const total = 64 * 1024 * 1024;
+    let produced = 0;
+    const source: BackupSource = {
+      type: 'lazy',
+      describe: () => ({}),
+      open: async () => ({
+        entries: (async function* () {
+          yield {
+            name: 'lazy',
+            kind: 'file',
+            metadata: {},
+            estimatedBytes: total,
+            open: async () =>
+              Readable.from(
+                (function* () {
+                  for (; produced < total; produced += 65536) yield randomBytes(65536);
+                })(),
+                { objectMode: false },
+              ),
+          };
+        })(),
+        estimatedBytes: total,
+        metadata: {},
+        parallelism: 1,
+        close: async () => {},
+      }),
+    };
+    const running = runBackup({
+      repository: repo,
+      source,
+      context: context(),
+      jobId: 'job_1',
+      backupId: 'bk_lazy',
+      backupType: 'full',
+      compression: { algorithm: 'none' },
+      chunkConcurrency: 2,
+      encoderWorkers: 1,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // 2 chunks in flight + 1 waiting for a slot + the chunker's buffer, each ≤ 4 MiB, plus stream buffers.
+    expect(produced).toBeGreaterThan(0);
+    expect(produced).toBeLessThanOrEqual(18 * 1024 * 1024);
+    release();
+    const manifest = await running;
+    expect(manifest.totals.logical_bytes).toBe(total);
+    expect(produced).toBe(total);
   });
 });
