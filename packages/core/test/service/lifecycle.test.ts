@@ -95,7 +95,39 @@ describe('execute → status → list → restore', () => {
     expect(restored.verification).toMatchObject({ status: 'passed', data_integrity_verified: true });
     expect(await treeDigest(target)).toEqual(await treeDigest(source));
 
+    // A selection restores only the named subtree.
+    const partialTarget = await tempDir('restore-part');
+    dirs.push(partialTarget);
+    const partial = await service.createRestore({
+      backup_id: result.backup_id,
+      destination: { type: 'filesystem', path: partialTarget, paths: ['dir1'] },
+    });
+    expect((await service.waitFor(String(partial.restore_id))).status).toBe('completed');
+    const expected = new Map(
+      [...(await treeDigest(source))].filter(([name]) => name.startsWith(`dir1${path.sep}`)),
+    );
+    expect(expected.size).toBeGreaterThan(0);
+    expect(await treeDigest(partialTarget)).toEqual(expected);
+
+    await expect(
+      service.createRestore({
+        backup_id: 'backup_nope',
+        destination: { type: 'filesystem', path: partialTarget },
+      }),
+    ).rejects.toMatchObject({ code: 'backup_not_found' });
+    await expect(
+      service.createRestore({
+        backup_id: result.backup_id,
+        destination: { type: 'database', connection_string: 'postgresql://u:p@h/db' },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid_backup_config', details: { field: 'destination.type' } });
+
     const analytics = await service.getAnalytics();
-    expect(analytics.overview).toMatchObject({ total_jobs: 1, successful_backups: 1, total_restores: 1 });
+    expect(analytics.overview).toMatchObject({
+      total_jobs: 1,
+      successful_backups: 1,
+      total_restores: 2,
+      successful_restores: 2,
+    });
   });
 });

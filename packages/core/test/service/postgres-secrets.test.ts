@@ -168,6 +168,24 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
     const count = await withClient(target.url, (c) => c.query('SELECT count(*)::int AS n FROM users'));
     expect(count.rows[0].n).toBe(500);
 
+    // A selection restores only what it names (schema-less table names match public.*).
+    const partial = record(
+      await service.createRestore({
+        backup_id: (second.result as View).backup_id,
+        destination: {
+          type: 'postgres',
+          connection_string: withPassword(target.url),
+          tables: ['orders'],
+          overwrite_existing: true,
+        },
+      }),
+    );
+    const partialDone = record(await service.waitFor(String(partial.restore_id)));
+    expect(partialDone).toMatchObject({
+      status: 'completed',
+      result: { tables_restored: 1, records_restored: 500 },
+    });
+
     // A failing run (database that does not exist) reports without the password.
     const broken = record(
       await service.createJob({
