@@ -1,5 +1,6 @@
 import { type BackupService, createBackupService } from '@backupkit/core';
 import type { BackupHandlerOptions, Logger } from '@backupkit/http-adapter';
+import { azureDriverFactory } from '@backupkit/storage-azure';
 import { s3DriverFactoryWith } from '@backupkit/storage-s3';
 import type { ServerConfig } from './env.js';
 
@@ -23,7 +24,7 @@ export function createBackupkit(config: ServerConfig): {
     ...(config.secretKey ? { secretKey: config.secretKey } : {}),
     storage: {
       localRoot: config.storageDir,
-      drivers: { s3: s3DriverFactoryWith(config.s3) },
+      drivers: { s3: s3DriverFactoryWith(config.s3), azure: azureDriverFactory },
     },
     logger: jsonLogger,
   });
