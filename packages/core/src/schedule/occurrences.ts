@@ -1,6 +1,6 @@
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { ExecutionRecord, ScheduleRecord } from '../catalog/records.js';
-import { BackupError, isBackupError, toBackupError } from '../errors.js';
+import { BackupError, toBackupError } from '../errors.js';
 import { newId } from '../util/ids.js';
 import { nextRunAfter } from './next-run.js';
 
@@ -109,11 +109,17 @@ export async function claimDueOccurrences(options: ClaimOccurrencesOptions): Pro
       next_run: next,
     };
     try {
-      await catalog
-        .updateJob(schedule.job_id, { last_run: nowIso, next_run: next })
-        .catch((error: unknown) => {
-          if (!isBackupError(error, 'not_found') && !isBackupError(error, 'job_not_found')) throw error;
+      const job = await catalog.getJob(schedule.job_id);
+      if (job === null || job.status !== 'active') {
+        // A paused or deleted job keeps its schedule row but does not run.
+        outcomes.push({
+          ...outcome,
+          result: 'skipped',
+          reason: job === null ? 'job_not_found' : `job_${job.status}`,
         });
+        continue;
+      }
+      await catalog.updateJob(schedule.job_id, { last_run: nowIso, next_run: next });
       const execution = options.createExecution
         ? await options.createExecution(schedule, trigger, now)
         : scheduledExecution(schedule, trigger, now);

@@ -71,6 +71,15 @@ describe('Scheduler (memory catalog, manual clock)', () => {
     clock.advance(30 * MINUTE);
     expect((await scheduler.tick()).occurrences).toEqual([]);
     expect(runs).toHaveLength(1);
+
+    // A paused job's occurrence is consumed but not run.
+    await catalog.updateJob(jobId, { status: 'paused' });
+    clock.set('2024-03-11T06:30:05Z');
+    expect((await scheduler.tick()).occurrences).toMatchObject([
+      { job_id: jobId, result: 'skipped', reason: 'job_paused' },
+    ]);
+    await scheduler.drain();
+    expect(runs).toHaveLength(1);
   });
 
   it('runs missed occurrences once at start-up, not once per missed occurrence', async () => {
