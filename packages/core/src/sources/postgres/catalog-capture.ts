@@ -8,6 +8,9 @@ export interface CatalogTable extends TableName {
   bytes: number;
   /** Partitioned parent or partition: not supported yet. */
   partitioned: boolean;
+  unlogged: boolean;
+  /** Storage parameters, e.g. `fillfactor=70`. */
+  options: string[];
 }
 
 /** Ordinary tables outside system schemas and extensions (partitioned parents excluded). */
@@ -18,9 +21,12 @@ export async function listTables(client: pg.Client): Promise<CatalogTable[]> {
     name: string;
     bytes: string;
     partitioned: boolean;
+    unlogged: boolean;
+    options: string[] | null;
   }>(
     `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_table_size(c.oid)::text AS bytes,
-            (c.relkind = 'p' OR c.relispartition) AS partitioned
+            (c.relkind = 'p' OR c.relispartition) AS partitioned, c.relpersistence = 'u' AS unlogged,
+            c.reloptions AS options
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p')
         AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'
@@ -34,6 +40,8 @@ export async function listTables(client: pg.Client): Promise<CatalogTable[]> {
     name: r.name,
     bytes: Number(r.bytes),
     partitioned: r.partitioned,
+    unlogged: r.unlogged,
+    options: r.options ?? [],
   }));
 }
 
@@ -139,6 +147,8 @@ export async function captureTables(
         ),
       ].filter((s) => s !== ''),
       estimated_bytes: table.bytes,
+      ...(table.unlogged ? { unlogged: true } : {}),
+      ...(table.options.length > 0 ? { storage_options: table.options } : {}),
     };
   });
   return {

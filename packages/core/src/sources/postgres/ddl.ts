@@ -72,7 +72,9 @@ export function createTableSql(table: TableSchema, sequences: readonly SequenceS
       ),
     ),
   );
-  return `CREATE TABLE ${qualified(table.schema, table.name)} (\n  ${columns.join(',\n  ')}\n)`;
+  const kind = table.unlogged ? 'CREATE UNLOGGED TABLE' : 'CREATE TABLE';
+  const options = table.storage_options?.length ? ` WITH (${table.storage_options.join(', ')})` : '';
+  return `${kind} ${qualified(table.schema, table.name)} (\n  ${columns.join(',\n  ')}\n)${options}`;
 }
 
 /** Serial sequences: owned by their column, as in the source. */

@@ -71,6 +71,10 @@ export interface TableSchema {
   /** Qualified names of the sequences this table's columns use. */
   sequences: string[];
   estimated_bytes: number;
+  /** UNLOGGED table. */
+  unlogged?: boolean;
+  /** Storage parameters (`reloptions`), e.g. `fillfactor=70`. */
+  storage_options?: string[];
 }
 
 /** Source-level metadata (`manifest.metadata.postgres`). */

@@ -29,6 +29,8 @@ describe('postgres edge cases', () => {
         CREATE INDEX "Odd idx" ON "My Schema"."Odd ""Name"".t" ("Label" DESC, ("select" || 'x'));
         INSERT INTO "My Schema"."Odd ""Name"".t" SELECT i, 'b' || i, CASE WHEN i % 2 = 0 THEN 'a' END
           FROM generate_series(1, 30) i;
+        CREATE UNLOGGED TABLE "My Schema".tuned (id int) WITH (fillfactor = 70, autovacuum_enabled = false);
+        INSERT INTO "My Schema".tuned VALUES (1), (2);
         CREATE TABLE parents (id int PRIMARY KEY);
         CREATE TABLE kids (id int PRIMARY KEY, parent int REFERENCES parents);
         INSERT INTO parents SELECT generate_series(1, 10);
@@ -44,7 +46,10 @@ describe('postgres edge cases', () => {
 
   it('quotes odd schema, table, column and index names and keeps column collations', async () => {
     const backup = await drainBackup({ connection_string: db.url, tables: ['"My Schema".*'] });
-    expect(backup.manifest.entries.map((e) => e.name)).toEqual(['My Schema.Odd "Name".t']);
+    expect(backup.manifest.entries.map((e) => e.name).sort()).toEqual([
+      'My Schema.Odd "Name".t',
+      'My Schema.tuned',
+    ]);
     const target = await createTempDatabase('bk_pg_dst');
     dbs.push(target);
     await restoreDrained(backup, { connection_string: target.url }, { verify_after_restore: true });
@@ -56,6 +61,14 @@ describe('postgres edge cases', () => {
                 WHERE attrelid = '"My Schema"."Odd ""Name"".t"'::regclass AND attname = 'Label'`),
     );
     expect(collation.rows[0].collname).toBe('C');
+    const tuned = await withClient(target.url, (c) =>
+      c.query(`SELECT relpersistence, reloptions FROM pg_class WHERE oid = '"My Schema".tuned'::regclass`),
+    );
+    expect(tuned.rows[0]).toEqual({
+      relpersistence: 'u',
+      reloptions: ['fillfactor=70', 'autovacuum_enabled=false'],
+    });
+    expect(await tableDigest(target.url, '"My Schema".tuned')).toMatchObject({ rows: 2 });
   });
 
   it('keeps a foreign key from an unselected table, NOT VALID with a warning, when restored rows break it', async () => {
