@@ -1,3 +1,8 @@
+export {
+  type RecoverFromStorageOptions,
+  type RecoverFromStorageResult,
+  recoverBackupsFromStorage,
+} from './catalog-recovery.js';
 export { checkChunkObjects, distinctChunkIds, storedManifestChecksum } from './checksum-check.js';
 export { buildDamageReport, DamageCollector, type DamageFinding } from './damage-report.js';
 export { directoryTestRestore } from './directory-test-restore.js';

@@ -17,8 +17,13 @@ export interface RebuildCatalogOptions {
   driver: StorageDriver;
   /** Master keys, for encrypted repositories. */
   keyProvider?: KeyProvider;
-  /** The destination config recorded on rebuilt rows (secret fields are dropped before storing). */
+  /** The destination config the driver was built from. */
   destination: DestinationConfig;
+  /**
+   * What rebuilt backup and placeholder job rows record as their destination (e.g. the service's
+   * sealed form). Default: `destination` without its secret fields.
+   */
+  recordedDestination?: Record<string, unknown>;
   /** Only these backup ids (default: every committed backup in storage). */
   backupIds?: string[];
   signal?: AbortSignal;
@@ -66,6 +71,7 @@ export async function rebuildCatalog(options: RebuildCatalogOptions): Promise<Re
   });
   const stored = await repository.listSnapshotIds({ signal });
   const wanted = options.backupIds ? new Set(options.backupIds) : null;
+  const recorded = options.recordedDestination ?? publicDestination(options.destination);
   const result: RebuildCatalogResult = {
     found: [],
     inserted: [],
@@ -93,7 +99,7 @@ export async function rebuildCatalog(options: RebuildCatalogOptions): Promise<Re
     }
     let job = await catalog.getJob(manifest.job_id);
     if (!job) {
-      job = placeholderJob(manifest, options.destination, now().toISOString());
+      job = placeholderJob(manifest, recorded, now().toISOString());
       try {
         await catalog.insertJob(job);
         result.jobs_created.push(job.job_id);
@@ -103,7 +109,9 @@ export async function rebuildCatalog(options: RebuildCatalogOptions): Promise<Re
       }
     }
     try {
-      await catalog.insertBackup(backupRecordOf(manifest, job, driver, options.destination, checksum));
+      await catalog.insertBackup(
+        backupRecordOf(manifest, job, driver, options.destination, checksum, recorded),
+      );
       result.inserted.push(backupId);
     } catch (error) {
       if (!isBackupError(error, 'conflict')) throw error;
@@ -120,6 +128,7 @@ export function backupRecordOf(
   driver: StorageDriver,
   destination: DestinationConfig,
   checksum: string,
+  recordedDestination: Record<string, unknown> = publicDestination(destination),
 ): BackupRecord {
   const fileSize = manifest.totals.referenced_stored_bytes;
   const logical = manifest.totals.logical_bytes;
@@ -147,7 +156,7 @@ export function backupRecordOf(
     verified_at: null,
     verification_status: null,
     retention_until: null,
-    destination: publicDestination(destination),
+    destination: recordedDestination,
     metadata: {
       entries: manifest.totals.entries,
       chunks: manifest.totals.chunks,
@@ -159,7 +168,7 @@ export function backupRecordOf(
   };
 }
 
-function placeholderJob(manifest: Manifest, destination: DestinationConfig, at: string): JobRecord {
+function placeholderJob(manifest: Manifest, destination: Record<string, unknown>, at: string): JobRecord {
   return {
     job_id: manifest.job_id,
     job_name: `Recovered ${manifest.job_id}`,
@@ -167,7 +176,7 @@ function placeholderJob(manifest: Manifest, destination: DestinationConfig, at: 
       'Placeholder recreated from storage by rebuildCatalog: the original job was not in the catalog. It never runs; its source is the masked one the manifest recorded.',
     backup_type: manifest.backup_type,
     source: { ...manifest.source },
-    destination: publicDestination(destination),
+    destination: { ...destination },
     schedule: null,
     retention: null,
     compression: { ...manifest.compression },

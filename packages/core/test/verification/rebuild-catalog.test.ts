@@ -3,9 +3,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   createFilesystemRestoreTarget,
+  LocalStorageDriver,
   REBUILT_JOB_CREATOR,
   Repository,
   rebuildCatalog,
+  recoverBackupsFromStorage,
   runRestore,
   SqliteCatalog,
 } from '@backupkit/core';
@@ -113,6 +115,37 @@ describe('rebuildCatalog', () => {
     } finally {
       await catalog.close();
       await rm(manifestPath(ws, 'backup_garbage'), { force: true });
+    }
+  });
+
+  it('recovers given backups across destinations, skipping ones without a repository', async () => {
+    const catalog = new SqliteCatalog({ path: ':memory:' });
+    await catalog.init();
+    const empty = path.join(ws.root, 'empty-store');
+    const opened: string[] = [];
+    try {
+      const result = await recoverBackupsFromStorage({
+        catalog,
+        destinations: [
+          { type: 'local', path: empty },
+          { type: 'local', path: ws.storeDir },
+          { type: 'local', path: ws.storeDir },
+        ],
+        openDriver: (d) => {
+          opened.push(String(d.path));
+          return new LocalStorageDriver({ root: String(d.path) });
+        },
+        keyProvider: ws.keys,
+        recordDestination: (d) => ({ type: d.type, sealed: true }),
+        backupIds: [ids[1]!],
+      });
+      expect(result.inserted).toEqual([ids[1]]);
+      expect(result.unreachable).toEqual([expect.objectContaining({ code: 'not_found' })]);
+      expect(opened).toEqual([empty, ws.storeDir]);
+      expect((await catalog.getBackup(ids[1]!))?.destination).toEqual({ type: 'local', sealed: true });
+      expect(await catalog.getBackup(ids[0]!)).toBeNull();
+    } finally {
+      await catalog.close();
     }
   });
 });
