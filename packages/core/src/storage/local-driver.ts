@@ -19,6 +19,12 @@ import type {
 export interface LocalStorageDriverOptions {
   /** Directory holding every object; created on the first `put`. Relative paths resolve against the cwd. */
   root: string;
+  /**
+   * fsync each object and its directory before `put` resolves (default true), so a committed
+   * backup survives a power loss. `false` is for scratch repositories (tests, tmpfs): puts stay
+   * atomic for readers, but a crash of the machine may lose recent objects.
+   */
+  fsync?: boolean;
 }
 
 /** How often `put` retries when a concurrent `delete` pruned the directory it just created. */
@@ -35,6 +41,7 @@ export class LocalStorageDriver implements StorageDriver {
   readonly type = 'local';
   readonly capabilities: StorageCapabilities = { rangeReads: true, atomicPut: true, storeChecksums: false };
   readonly #root: string;
+  readonly #fsync: boolean;
 
   /** @throws BackupError `invalid_request` when `root` is missing or empty. */
   constructor(options: LocalStorageDriverOptions) {
@@ -42,6 +49,7 @@ export class LocalStorageDriver implements StorageDriver {
       throw new BackupError('invalid_request', 'LocalStorageDriver needs a non-empty root directory');
     }
     this.#root = path.resolve(options.root);
+    this.#fsync = options.fsync ?? true;
   }
 
   /** The absolute directory the objects live in. */
@@ -70,7 +78,7 @@ export class LocalStorageDriver implements StorageDriver {
     const temp = path.join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await this.#createTemp(directory, temp, key);
     // The stream owns the handle: `flush` fsyncs before it closes, and destroy (error, abort) closes it.
-    const sink = handle.createWriteStream({ flush: true });
+    const sink = handle.createWriteStream({ flush: this.#fsync });
     try {
       const source = body instanceof Readable ? body : Readable.from([body]);
       await pipeline(source, sink, signal ? { signal } : {});
@@ -91,6 +99,7 @@ export class LocalStorageDriver implements StorageDriver {
       throw toStorageError(error, 'put', key, 'write');
     }
     // The rename is only durable once the directory entry is on disk.
+    if (!this.#fsync) return;
     await syncDirectory(directory).catch((error: unknown) => {
       throw toStorageError(error, 'put', key, 'write');
     });
@@ -205,7 +214,7 @@ export class LocalStorageDriver implements StorageDriver {
     for (let attempt = 1; ; attempt++) {
       try {
         const created = await mkdir(directory, { recursive: true });
-        if (created !== undefined) await syncNewDirectories(created, directory);
+        if (created !== undefined && this.#fsync) await syncNewDirectories(created, directory);
         return await open(temp, 'wx');
       } catch (error) {
         // A concurrent delete may prune the directory between mkdir and open: create it again.

@@ -25,6 +25,18 @@ storageDriverConformance({
   cleanup: () => rm(root, { recursive: true, force: true }),
 });
 
+// Without fsync the driver must keep every other guarantee (atomic puts included).
+let scratchRoot = '';
+storageDriverConformance({
+  name: 'LocalStorageDriver (fsync: false)',
+  createDriver: async () => {
+    scratchRoot = await mkdtemp(path.join(tmpdir(), 'bk-local-nofsync-'));
+    return new LocalStorageDriver({ root: scratchRoot, fsync: false });
+  },
+  cleanup: () => rm(scratchRoot, { recursive: true, force: true }),
+  large: { bytes: 32 * 1024 * 1024 },
+});
+
 describe('LocalStorageDriver (local-only)', () => {
   let dir = '';
   let driver: LocalStorageDriver;
