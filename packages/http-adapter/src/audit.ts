@@ -1,5 +1,4 @@
-import type { AuditRecord, CatalogRepository } from '@backupkit/core';
-import { type AdapterClock as Clock, newAuditId } from './ids.js';
+import { type AuditRecord, type CatalogRepository, type Clock, newId } from '@backupkit/core';
 import { redactValue } from './redact.js';
 import type { Logger } from './types.js';
 
@@ -39,7 +38,7 @@ export class AuditLog {
   async record(entry: AuditEntry, requestSecrets: readonly string[]): Promise<void> {
     const secrets = [...this.#secrets, ...requestSecrets];
     const record: AuditRecord = {
-      audit_id: newAuditId(),
+      audit_id: newId('audit'),
       at: this.#clock.now().toISOString(),
       principal: entry.principal,
       action: entry.action,

@@ -1,8 +1,14 @@
-import { BackupError, type CallContext, describeIssues, parseInput } from '@backupkit/core';
+import {
+  BackupError,
+  type CallContext,
+  describeIssues,
+  isWellFormedId,
+  parseInput,
+  systemClock,
+} from '@backupkit/core';
 import { AuditLog } from './audit.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js';
 import { errorResponse } from './error-status.js';
-import { isWellFormedId, wallClock } from './ids.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { RateLimiter, type RateLimitResult } from './rate-limit.js';
 import { redactText, redactValue } from './redact.js';
@@ -81,7 +87,7 @@ function checkIds(match: RouteMatch): void {
  * @throws BackupError `invalid_request` for an invalid rate-limit configuration.
  */
 export function createBackupHandler(options: BackupHandlerOptions): BackupHandler {
-  const clock = options.clock ?? wallClock;
+  const clock = options.clock ?? systemClock;
   let ready: Promise<void> | null = null;
   // The service opens its catalog lazily; the adapter may write to it first.
   const catalog = {

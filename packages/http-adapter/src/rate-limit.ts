@@ -1,5 +1,4 @@
-import { BackupError, type CatalogRepository } from '@backupkit/core';
-import type { AdapterClock as Clock } from './ids.js';
+import { BackupError, type CatalogRepository, type Clock } from '@backupkit/core';
 
 /** The spec's rate-limited operations. */
 export type RateLimitBucket = 'job_creation' | 'execution' | 'restore_creation' | 'verification';

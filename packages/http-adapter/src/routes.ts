@@ -7,6 +7,7 @@ import {
   createJobSchema,
   createRestoreSchema,
   executeJobSchema,
+  type IdPrefix,
   listBackupsQuerySchema,
   listExecutionsQuerySchema,
   listJobsQuerySchema,
@@ -19,7 +20,7 @@ import type { RateLimitBucket } from './rate-limit.js';
 
 /** How each path parameter is checked: ids are prefixed, anything else is an unknown id. */
 export const PATH_PARAMS: Readonly<
-  Record<string, { prefix: string; notFound: BackupErrorCode; label: string }>
+  Record<string, { prefix: IdPrefix; notFound: BackupErrorCode; label: string }>
 > = {
   job_id: { prefix: 'job', notFound: 'job_not_found', label: 'Job' },
   execution_id: { prefix: 'exec', notFound: 'execution_not_found', label: 'Execution' },

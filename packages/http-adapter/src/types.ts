@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { BackupService, CatalogRepository } from '@backupkit/core';
+import type { BackupService, CatalogRepository, Clock } from '@backupkit/core';
 import type { Action } from './actions.js';
-import type { AdapterClock } from './ids.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
 export type HeaderValue = string | string[] | undefined;
@@ -77,7 +76,7 @@ export interface BackupHandlerOptions {
   rateLimits?: RateLimitOptions;
   /** Largest accepted body in bytes (default 1 MiB). */
   bodyLimit?: number;
-  clock?: AdapterClock;
+  clock?: Clock;
   /** Request and error lines; never receives bodies, tokens or passwords. */
   logger?: Logger;
   /** Further strings never to let out (key material, signing secrets); masked in every response, log line and audit entry. */
