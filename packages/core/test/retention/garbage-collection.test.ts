@@ -174,6 +174,38 @@ describe('collectGarbage', () => {
     );
   });
 
+  it('control: the same interleaving without the lock loses data (what the lock prevents)', async () => {
+    const { repository } = await openRepo();
+    const payload = randomBytes(300_000);
+    await backup(repository, 'backup_old', new Map([['data', payload]]));
+    await repository.deleteSnapshot('backup_old');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const running = backup(
+      repository,
+      'backup_new',
+      new Map([
+        ['first', randomBytes(10)],
+        ['data', payload],
+      ]),
+      gate,
+    );
+    await expect.poll(async () => (await listLiveLocks(repository.driver, new Date())).length).toBe(1);
+    // A naive collector that ignores locks: delete every chunk no manifest references.
+    const refs = await referencedChunks(repository);
+    const doomed: string[] = [];
+    for await (const id of repository.listChunkIds()) if (!refs.has(id)) doomed.push(id);
+    for (const id of doomed) await repository.deleteChunk(id);
+    open();
+    await running;
+    const manifest = await repository.readManifest('backup_new');
+    await expect(runRestore({ repository, manifest, target: hashingTarget() })).rejects.toMatchObject({
+      code: 'integrity_error',
+    });
+  });
+
   it('a backup started while GC holds the exclusive lock waits for it, then commits whole', async () => {
     const { driver, repository } = await openRepo();
     const payload = randomBytes(400_000);
