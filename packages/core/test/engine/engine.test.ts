@@ -2,15 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import {
+  BackupError,
+  type BackupProgress,
+  type BackupRunContext,
+  type BackupSource,
+  type ChunkerParams,
+  chunkKey,
+  LocalKeyProvider,
+  type LocalStorageDriver,
+  type Manifest,
+  Repository,
+  runBackup,
+  runRestore,
+  type StorageDriver,
+  verifyChunks,
+} from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BackupProgress } from '../../src/engine/index.js';
-import { runBackup, runRestore, verifyChunks } from '../../src/engine/index.js';
-import { BackupError } from '../../src/errors.js';
-import { LocalKeyProvider } from '../../src/keys/index.js';
-import { type ChunkerParams, chunkKey, type Manifest, Repository } from '../../src/repository/index.js';
-import type { BackupRunContext, BackupSource } from '../../src/sources/backup-source.js';
-import type { LocalStorageDriver } from '../../src/storage/local-driver.js';
-import type { StorageDriver } from '../../src/storage/storage-driver.js';
 import { allFiles, CollectingTarget, type FakeEntry, FakeSource, tempDriver } from './fixtures.js';
 
 const SMALL: ChunkerParams = {

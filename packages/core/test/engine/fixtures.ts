@@ -3,17 +3,17 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import type { ManifestEntry } from '../../src/repository/manifest.js';
-import type {
-  BackupRunContext,
-  BackupRunPlan,
-  BackupSource,
-  EntryRestoreResult,
-  RestoreRunContext,
-  RestoreTarget,
-  SourceEntry,
-} from '../../src/sources/backup-source.js';
-import { LocalStorageDriver } from '../../src/storage/local-driver.js';
+import {
+  type BackupRunContext,
+  type BackupRunPlan,
+  type BackupSource,
+  type EntryRestoreResult,
+  LocalStorageDriver,
+  type ManifestEntry,
+  type RestoreRunContext,
+  type RestoreTarget,
+  type SourceEntry,
+} from '@backupkit/core';
 
 export async function tempDriver(): Promise<{
   driver: LocalStorageDriver;

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { BackupError, LocalKeyProvider } from '@backupkit/core';
 import { describe, expect, it } from 'vitest';
-import { BackupError } from '../../src/errors.js';
-import { LocalKeyProvider } from '../../src/keys/index.js';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import {
+  type CompressionAlgorithm,
+  LocalKeyProvider,
+  type LocalStorageDriver,
+  Repository,
+} from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LocalKeyProvider } from '../../src/keys/index.js';
-import { type CompressionAlgorithm, Repository } from '../../src/repository/index.js';
-import type { LocalStorageDriver } from '../../src/storage/local-driver.js';
 import { tempDriver } from '../engine/fixtures.js';
 
 let driver: LocalStorageDriver;

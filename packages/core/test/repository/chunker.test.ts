@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
 import {
   ChunkCutter,
   type ChunkerParams,
   chunkStream,
   DEFAULT_CHUNKER_PARAMS,
   validateChunkerParams,
-} from '../../src/repository/index.js';
+} from '@backupkit/core';
+import { describe, expect, it } from 'vitest';
 
 const SMALL: ChunkerParams = { algorithm: 'fastcdc-gear-v1', minSize: 1024, avgSize: 4096, maxSize: 16384 };
 

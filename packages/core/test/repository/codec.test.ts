@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { BackupError } from '../../src/errors.js';
-import { deriveDataKey, newDataKeyMaterial } from '../../src/repository/data-key.js';
 import {
+  BackupError,
   type CompressionAlgorithm,
   decodeObject,
   encodeObject,
   HEADER_BYTES,
   normalizeCompression,
   parseObjectHeader,
-} from '../../src/repository/index.js';
+} from '@backupkit/core';
+import { describe, expect, it } from 'vitest';
+import { deriveDataKey, newDataKeyMaterial } from '../../src/repository/data-key.js';
 
 const text = Buffer.from(`${'id\tname\tvalue\n'.repeat(20000)}the end\n`);
 const { id: dataKeyId, material } = newDataKeyMaterial();

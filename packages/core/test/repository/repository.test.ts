@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import {
+  BackupError,
+  chunkKey,
+  LocalKeyProvider,
+  type LocalStorageDriver,
+  type Manifest,
+  Repository,
+  snapshotKey,
+} from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BackupError } from '../../src/errors.js';
-import { LocalKeyProvider } from '../../src/keys/index.js';
-import { chunkKey, type Manifest, Repository, snapshotKey } from '../../src/repository/index.js';
-import type { LocalStorageDriver } from '../../src/storage/local-driver.js';
 import { allFiles, tempDriver } from '../engine/fixtures.js';
 
 let driver: LocalStorageDriver;
