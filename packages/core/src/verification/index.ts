@@ -25,6 +25,11 @@ export {
   rebuildCatalog,
 } from './rebuild-catalog.js';
 export { databaseOf, testDatabaseName } from './test-database.js';
-export { runTestRestore, sourceTypeOf, type TestRestoreRunOptions } from './test-restore.js';
+export {
+  runTestRestore,
+  sourceTypeOf,
+  supportsTestRestore,
+  type TestRestoreRunOptions,
+} from './test-restore.js';
 export type * from './types.js';
 export { type VerifyBackupDataOptions, verifyBackupData } from './verify-backup.js';

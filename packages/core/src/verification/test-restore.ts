@@ -21,6 +21,11 @@ export interface TestRestoreRunOptions {
   onBytes?: (bytes: number) => void;
 }
 
+/** Whether backups of this `source.type` can be test-restored (PostgreSQL and directories). */
+export function supportsTestRestore(sourceType: string): boolean {
+  return POSTGRES_TYPES.has(sourceType) || sourceType === 'filesystem';
+}
+
 /** The kind of source a manifest came from, as `source.type` says. */
 export function sourceTypeOf(manifest: Manifest): string {
   return String(manifest.source.type ?? '');
