@@ -8,7 +8,8 @@ export interface TableName {
 /**
  * A table pattern from `tables` / `exclude_tables`: `users`, `temp_*`, `audit.events`,
  * `audit.*`. A pattern without a schema matches the table name in every schema; `*` and `?`
- * are globs; a literal pattern (no glob) that matches nothing is an unknown table.
+ * are globs; a literal pattern (no glob) that matches nothing is an unknown table. As in SQL,
+ * unquoted parts ignore case (`Users` finds `users`) and double-quoted parts are exact.
  */
 export class TablePattern {
   readonly text: string;
@@ -20,9 +21,10 @@ export class TablePattern {
     this.text = text;
     this.literal = !/[*?[\]{}]/.test(text);
     const dot = splitQualified(text);
-    const options = { dot: true, nobrace: true, noextglob: true } as const;
-    this.#schema = dot.schema === null ? null : picomatch(dot.schema, options);
-    this.#name = picomatch(dot.name, options);
+    const matcher = (part: Part) =>
+      picomatch(part.text, { dot: true, nobrace: true, noextglob: true, nocase: !part.quoted });
+    this.#schema = dot.schema === null ? null : matcher(dot.schema);
+    this.#name = matcher(dot.name);
   }
 
   matches(table: TableName): boolean {
@@ -30,26 +32,37 @@ export class TablePattern {
   }
 }
 
+interface Part {
+  text: string;
+  quoted: boolean;
+}
+
 /** Splits `schema.table` (quotes allowed: `"my.schema"."t"`) into its parts. */
-function splitQualified(text: string): { schema: string | null; name: string } {
-  const parts: string[] = [];
-  let current = '';
-  let quoted = false;
+function splitQualified(text: string): { schema: Part | null; name: Part } {
+  const parts: Part[] = [];
+  let current: Part = { text: '', quoted: false };
+  let inQuotes = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (ch === '"') {
-      if (quoted && text[i + 1] === '"') {
-        current += '"';
+      current.quoted = true;
+      if (inQuotes && text[i + 1] === '"') {
+        current.text += '"';
         i++;
-      } else quoted = !quoted;
-    } else if (ch === '.' && !quoted) {
+      } else inQuotes = !inQuotes;
+    } else if (ch === '.' && !inQuotes) {
       parts.push(current);
-      current = '';
-    } else current += ch;
+      current = { text: '', quoted: false };
+    } else current.text += ch;
   }
   parts.push(current);
-  if (parts.length >= 2) return { schema: parts.slice(0, -1).join('.'), name: parts.at(-1) ?? '' };
-  return { schema: null, name: parts[0] ?? '' };
+  const name = parts.at(-1) ?? { text: '', quoted: false };
+  if (parts.length < 2) return { schema: null, name };
+  const schemaParts = parts.slice(0, -1);
+  return {
+    schema: { text: schemaParts.map((p) => p.text).join('.'), quoted: schemaParts.some((p) => p.quoted) },
+    name,
+  };
 }
 
 export interface Selection<T extends TableName> {
