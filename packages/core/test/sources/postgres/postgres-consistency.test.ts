@@ -55,7 +55,8 @@ describe('postgres backup consistency', () => {
     await writer;
 
     expect(commitsWhileOpen).toBeGreaterThanOrEqual(50);
-    expect(slowest).toBeLessThan(2000);
+    // lock_timeout (2 s) would have thrown had a write waited on the backup; this bounds the rest.
+    expect(slowest).toBeLessThan(5000);
     const text = (name: string) => backup.contents.get(name)!.toString('utf8');
     const balances = new Map(
       text('public.accounts')
