@@ -30,8 +30,10 @@ export function backupRouter(
   const handle = createBackupHandler({ ...options, service });
   return (req, res, next) => {
     const { path, query } = splitUrl(req.url ?? '/');
-    // body-parser marks a consumed stream with `_body`; then only the parsed value is left.
-    const parsed = (req as { _body?: boolean })._body === true;
+    // A body parser that ran first consumed the stream (body-parser 1 also sets `_body`):
+    // then only its parsed value is left.
+    const parsed =
+      (req as { _body?: boolean })._body === true || req.readableEnded || (req.complete && !req.readable);
     handle({
       method: req.method ?? 'GET',
       path,
