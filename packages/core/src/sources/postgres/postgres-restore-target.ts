@@ -215,17 +215,17 @@ export class PostgresRestoreTarget implements RestoreTarget {
       await client.query('BEGIN');
       if (creating.length > 0) {
         for (const schema of new Set(creating.map((t) => t.table.schema))) {
-          await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+          await ensureSchema(client, schema);
         }
         for (const type of plan.schema.types) {
-          await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(type.schema)}`);
+          await ensureSchema(client, type.schema);
           const found = await client.query('SELECT to_regtype($1) AS t', [qualified(type.schema, type.name)]);
           if (found.rows[0]?.t === null) await client.query(createTypeSql(type));
         }
         const needed = new Set(creating.flatMap((t) => t.table.sequences));
         for (const seq of plan.schema.sequences) {
           if (!seq.identity && needed.has(`${seq.schema}.${seq.name}`)) {
-            await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(seq.schema)}`);
+            await ensureSchema(client, seq.schema);
             await client.query(createSequenceSql(seq));
           }
         }
@@ -246,6 +246,15 @@ export class PostgresRestoreTarget implements RestoreTarget {
       );
     }
   }
+}
+
+/**
+ * CREATE SCHEMA IF NOT EXISTS checks the database-level CREATE privilege even when the schema
+ * exists, which application roles on managed databases usually lack: look first.
+ */
+async function ensureSchema(client: pg.Client, schema: string): Promise<void> {
+  const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+  if (found.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
 }
 
 function emptyStream(): Readable {

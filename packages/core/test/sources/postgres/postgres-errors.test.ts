@@ -79,6 +79,11 @@ describe('postgres errors', () => {
       );
       expect(error).toMatchObject({ code: 'permission_denied', details: { tables: ['public.open_data'] } });
       expectNoSecret(error);
+      // With CREATE on schema public only (no CREATE on the database, as on managed services) it works.
+      await withClient(target.url, (c) => c.query(`GRANT CREATE ON SCHEMA public TO ${role}`));
+      const { result } = await restoreDrained(backup, { connection_string: withUser(target.url, role) });
+      expect(result).toMatchObject({ tables_restored: 1, records_restored: 2 });
+      await withClient(target.url, (c) => c.query(`DROP OWNED BY ${role}`));
     } finally {
       await target.drop();
     }
