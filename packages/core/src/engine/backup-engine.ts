@@ -208,6 +208,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     return { name: entry.name, kind: entry.kind, size: 0, chunks: [], metadata: { ...entry.metadata } };
   }
   const stream = await entry.open(ctx.signal);
+  stream.on('error', () => {}); // reported through the iteration below; never unobserved
   const onAbort = () => stream.destroy(abortedError(ctx.signal));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const hash = createHash('sha256');

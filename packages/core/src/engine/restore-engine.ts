@@ -113,6 +113,9 @@ async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Pro
     verifiedContent(entry, ctx.repository, ctx.prefetch, ctx.context.signal, state, ctx.onBytes),
     { objectMode: false, highWaterMark: 1 },
   );
+  // The target may not be listening yet when a cancellation destroys the stream; its own
+  // read then reports the error, so an unobserved 'error' event must not crash the process.
+  content.on('error', () => {});
   const onAbort = () => content.destroy(abortedError(ctx.context.signal));
   ctx.context.signal.addEventListener('abort', onAbort, { once: true });
   try {

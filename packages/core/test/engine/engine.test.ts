@@ -427,4 +427,29 @@ describe('backup and restore engine', () => {
     expect(manifest.totals.logical_bytes).toBe(total);
     expect(produced).toBe(total);
   });
+
+  it('restores a selection of entries and stops promptly when a restore is cancelled', async () => {
+    const repo = await openRepo();
+    const manifest = await backup(repo, new FakeSource(entries()), 'bk_1');
+    const picked = manifest.entries.filter((e) => e.name === 'public.small' || e.name === 'dir');
+    const target = new CollectingTarget(1);
+    const result = await runRestore({ repository: repo, manifest, target, entries: picked });
+    expect([...target.restored.keys()].sort()).toEqual(['dir', 'public.small']);
+    expect(result.records).toBe(2);
+
+    const controller = new AbortController();
+    const slowTarget = new CollectingTarget(1);
+    const original = slowTarget.restoreEntry.bind(slowTarget);
+    slowTarget.restoreEntry = async (entry, content) => {
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return original(entry, content);
+    };
+    const error = await errorOf(
+      runRestore({ repository: repo, manifest, target: slowTarget, signal: controller.signal }),
+    );
+    expect(error.code).toBe('aborted');
+    expect(slowTarget.closed).toBe(1);
+    expect(slowTarget.finished).toBe(0);
+  });
 });
