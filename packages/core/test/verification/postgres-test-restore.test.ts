@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -187,6 +187,34 @@ describe('test_restore on a PostgreSQL backup', () => {
       }),
     ]);
     expect(await databaseExists(name)).toBe(false);
+  });
+
+  it('a damaged chunk of a table is named with its table, and no test restore runs on a damaged backup', async () => {
+    const deliveries = manifest.entries.find((e) => e.name === 'public.deliveries')!;
+    const id = deliveries.chunks[0]!.id;
+    const file = path.join(root, 'chunks', id.slice(0, 2), id);
+    const original = await readFile(file);
+    const bytes = Buffer.from(original);
+    bytes[40]! ^= 0x10;
+    await writeFile(file, bytes);
+    try {
+      const result = await verify({
+        test_restore_options: { test_database: `bk_verify_d_${randomBytes(4).toString('hex')}` },
+      });
+      expect(result.status).toBe('failed');
+      expect(result.damaged).toEqual([
+        expect.objectContaining({
+          chunk_id: id,
+          problem: 'corrupt',
+          entries: ['public.deliveries'],
+          found_by: 'integrity',
+        }),
+      ]);
+      expect(result.checks.test_restore).toBe('skipped');
+      expect(result.test_restore).toBeNull();
+    } finally {
+      await writeFile(file, original);
+    }
   });
 
   it('never restores into the source database, and validates the name', async () => {
