@@ -127,6 +127,30 @@ export async function planRestore(
       { details: { tables: denied } },
     );
   }
+  // Foreign keys touching tables to overwrite are dropped for the load and put back, which
+  // takes ownership of the tables on both ends: refuse now rather than half way.
+  const existing = [...tables.values()]
+    .filter((t) => t.exists)
+    .map((t) => qualified(t.table.schema, t.table.name));
+  if (existing.length > 0) {
+    const { rows: notOwned } = await client.query<{ name: string }>(
+      `SELECT DISTINCT n.nspname || '.' || c.relname AS name
+         FROM pg_constraint k JOIN pg_class c ON c.oid IN (k.conrelid, k.confrelid)
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE k.contype = 'f' AND (k.conrelid = ANY($1::regclass[]) OR k.confrelid = ANY($1::regclass[]))
+          AND NOT pg_has_role(c.relowner, 'USAGE')
+        ORDER BY 1`,
+      [existing],
+    );
+    if (notOwned.length > 0) {
+      const names = notOwned.map((r) => r.name);
+      throw new BackupError(
+        'permission_denied',
+        `Overwriting tables linked by foreign keys needs ownership of: ${names.join(', ')}`,
+        { details: { tables: names } },
+      );
+    }
+  }
   if (Object.keys(badColumns).length > 0) {
     throw new BackupError(
       'restore_failed',

@@ -89,6 +89,24 @@ describe('postgres errors', () => {
     }
   });
 
+  it('overwriting a table linked by foreign keys without owning the tables is refused up front', async () => {
+    await withClient(db.url, (c) =>
+      c.query(`CREATE TABLE fk_parent (id int PRIMARY KEY); CREATE TABLE fk_child (p int REFERENCES fk_parent);
+               INSERT INTO fk_parent VALUES (1); GRANT SELECT, INSERT, TRUNCATE ON fk_parent TO ${role}`),
+    );
+    const backup = await drainBackup({ connection_string: db.url, tables: ['fk_parent'] });
+    const destination = { connection_string: withUser(db.url, role), overwrite_existing: true };
+    await expect(restoreDrained(backup, destination)).rejects.toMatchObject({
+      code: 'permission_denied',
+      details: { tables: ['public.fk_child', 'public.fk_parent'] },
+    });
+    // Nothing changed: the key is still there.
+    const fk = await withClient(db.url, (c) =>
+      c.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f'`),
+    );
+    expect(fk.rows[0].n).toBe(1);
+  });
+
   it('validates configs without I/O and masks the connection string in describe()', () => {
     expect(postgresSourceKind.types).toEqual(['database', 'postgres', 'postgresql']);
     expect(postgresSourceKind.validateSource({})).toEqual([
