@@ -18,5 +18,6 @@ export {
   type RateLimitRule,
 } from './rate-limit.js';
 export { redactText, redactValue } from './redact.js';
+export * as responseSchemas from './response-schemas.js';
 export { ROUTES, type RouteSpec } from './routes.js';
 export type * from './types.js';

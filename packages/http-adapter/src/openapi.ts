@@ -13,6 +13,15 @@ function inputSchema(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
+/** JSON Schema of what the service answers. */
+function outputSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io: 'output',
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return rest;
+}
+
 function queryParameters(route: RouteSpec): JsonSchema[] {
   const schema = inputSchema(route.query);
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
@@ -57,7 +66,13 @@ function operation(route: RouteSpec): JsonSchema {
       ? { description: 'Done' }
       : {
           description: route.summary,
-          content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } },
+          content: {
+            'application/json': {
+              schema: route.response
+                ? outputSchema(route.response)
+                : { type: 'object', additionalProperties: true },
+            },
+          },
         };
   for (const status of errorStatuses(route)) {
     responses[String(status)] = {

@@ -17,6 +17,7 @@ import {
 import { z } from 'zod';
 import type { Action } from './actions.js';
 import type { RateLimitBucket } from './rate-limit.js';
+import * as responses from './response-schemas.js';
 
 /** How each path parameter is checked: ids are prefixed, anything else is an unknown id. */
 export const PATH_PARAMS: Readonly<
@@ -57,6 +58,8 @@ export interface RouteSpec {
   /** Whether an absent body is fine (the schema then sees `{}`). */
   bodyOptional?: boolean;
   status: number;
+  /** The documented success body (OpenAPI only; the service produces it). */
+  response?: z.ZodType;
   resourceType: string;
   /** The resource id known from the path, or from the result for creations. */
   targetFrom?: string;
@@ -77,6 +80,7 @@ export const ROUTES: readonly RouteSpec[] = [
     query: emptyQuerySchema,
     body: createJobSchema,
     status: 201,
+    response: responses.jobResponse,
     resourceType: 'job',
     targetFrom: 'job_id',
     invoke: (s, c) => s.createJob(c.body, c.context),
@@ -100,6 +104,7 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: emptyQuerySchema,
     status: 200,
+    response: responses.jobResponse,
     resourceType: 'job',
     invoke: (s, c) => s.getJob(id(c, 'job_id'), c.context),
   },
@@ -112,6 +117,7 @@ export const ROUTES: readonly RouteSpec[] = [
     query: emptyQuerySchema,
     body: updateJobSchema,
     status: 200,
+    response: responses.jobResponse,
     resourceType: 'job',
     invoke: (s, c) => s.updateJob(id(c, 'job_id'), c.body, c.context),
   },
@@ -137,6 +143,7 @@ export const ROUTES: readonly RouteSpec[] = [
     body: executeJobSchema,
     bodyOptional: true,
     status: 202,
+    response: responses.executionResponse,
     resourceType: 'job',
     invoke: (s, c) => s.executeJob(id(c, 'job_id'), c.body, c.context),
   },
@@ -148,6 +155,7 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: jobStatusQuerySchema,
     status: 200,
+    response: responses.jobStatusResponse,
     resourceType: 'job',
     invoke: (s, c) => s.getJobStatus(id(c, 'job_id'), c.query, c.context),
   },
@@ -189,6 +197,7 @@ export const ROUTES: readonly RouteSpec[] = [
     body: emptyBodySchema,
     bodyOptional: true,
     status: 200,
+    response: responses.executionResponse,
     resourceType: 'execution',
     invoke: (s, c) => s.cancelExecution(id(c, 'execution_id'), c.context),
   },
@@ -200,6 +209,7 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: listBackupsQuerySchema,
     status: 200,
+    response: responses.filesResponse,
     resourceType: 'backup',
     invoke: (s, c) => s.listBackups(c.query, c.context),
   },
@@ -213,6 +223,7 @@ export const ROUTES: readonly RouteSpec[] = [
     query: emptyQuerySchema,
     body: createRestoreSchema,
     status: 202,
+    response: responses.restoreResponse,
     resourceType: 'restore',
     targetFrom: 'restore_id',
     invoke: (s, c) => s.createRestore(c.body, c.context),
@@ -225,6 +236,7 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: emptyQuerySchema,
     status: 200,
+    response: responses.restoreStatusResponse,
     resourceType: 'restore',
     invoke: (s, c) => s.getRestoreStatus(id(c, 'restore_id'), c.context),
   },
@@ -239,6 +251,7 @@ export const ROUTES: readonly RouteSpec[] = [
     body: verifyBackupSchema,
     bodyOptional: true,
     status: 202,
+    response: responses.verificationResponse,
     resourceType: 'backup',
     invoke: (s, c) => s.verifyBackup(id(c, 'backup_id'), c.body, c.context),
   },
@@ -250,6 +263,7 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: emptyQuerySchema,
     status: 200,
+    response: responses.verificationResponse,
     resourceType: 'verification',
     invoke: (s, c) => s.getVerification(id(c, 'verification_id'), c.context),
   },
@@ -261,6 +275,7 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: analyticsQuerySchema,
     status: 200,
+    response: responses.analyticsResponse,
     resourceType: 'analytics',
     invoke: (s, c) => s.getAnalytics(c.query, c.context),
   },

@@ -1,3 +1,4 @@
+import { responseSchemas } from '@backupkit/http-adapter';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { TempDatabase } from '../../../test-support/postgres.js';
 import { createTempDatabase } from '../../../test-support/postgres.js';
@@ -40,7 +41,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
     await fixture?.close();
   });
 
-  test('create → execute → completed → listed → verified → restored with identical data', async () => {
+  test('create → execute → completed → listed → verified → restored with identical data; documented shapes', async () => {
     const token = SENTINEL.tokenAlice;
     const created = await call(server.url, 'POST', '/jobs', {
       token,
@@ -70,6 +71,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
     });
     expect(created.status, created.text).toBe(201);
     const job = created.body as Json;
+    responseSchemas.jobResponse.parse(job);
     expect(job.job_id).toMatch(/^job_/);
     expect(job.created_by).toBe('alice');
     expect(job.status).toBe('active');
@@ -82,6 +84,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
     });
     expect(executed.status, executed.text).toBe(202);
     const execution = executed.body as Json;
+    responseSchemas.executionResponse.parse(execution);
     expect(execution.execution_id).toMatch(/^exec_/);
     expect(execution.job_id).toBe(job.job_id);
     expect(execution.executed_by).toBe('alice');
@@ -92,6 +95,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
       (value) => value.status === 'completed' || value.status === 'failed',
     );
     expect(status.status, JSON.stringify(status)).toBe('completed');
+    responseSchemas.jobStatusResponse.parse(status);
     expect(status.progress).toBe(100);
     const result = status.result as Json;
     expect(result.backup_id).toMatch(/^backup_/);
@@ -106,6 +110,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
       },
     );
     expect(files.status, files.text).toBe(200);
+    responseSchemas.filesResponse.parse(files.body);
     const listing = files.body as {
       files: Json[];
       total: number;
@@ -129,6 +134,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
     });
     expect(verify.status, verify.text).toBe(202);
     const verification = verify.body as Json;
+    responseSchemas.verificationResponse.parse(verification);
     expect(verification.verification_id).toMatch(/^verify_/);
     const verified = await pollUntil(
       async () =>
@@ -154,6 +160,7 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
     });
     expect(restore.status, restore.text).toBe(202);
     const restoreView = restore.body as Json;
+    responseSchemas.restoreResponse.parse(restoreView);
     expect(restoreView.restore_id).toMatch(/^restore_/);
     expect(restoreView.created_by).toBe('alice');
     const restored = await pollUntil(
@@ -162,6 +169,12 @@ describe.each(FRAMEWORKS)('full flow over HTTP on %s', (_name, start) => {
       (value) => value.status === 'completed' || value.status === 'failed',
     );
     expect(restored.status, JSON.stringify(restored)).toBe('completed');
+    responseSchemas.restoreStatusResponse.parse(restored);
+    const analytics = await call(server.url, 'GET', `/analytics?job_id=${job.job_id}`, { token });
+    expect(analytics.status, analytics.text).toBe(200);
+    const report = responseSchemas.analyticsResponse.parse(analytics.body);
+    expect(report.overview.total_backups).toBe(1);
+    expect(report.overview.total_restores).toBe(1);
     expect(await fingerprint(target.url)).toEqual(await fingerprint(source.url));
 
     const audit = await fixture.catalog.listAudit({ principal: 'alice', limit: 50, offset: 0 });
