@@ -96,6 +96,32 @@ export async function prepareRestore(
   return { record, parsed };
 }
 
+/**
+ * The status `verification` block. Every entry's SHA-256 (and each chunk's id) was checked while
+ * it streamed; a database target adds its own checks (constraints, indexes, row data).
+ */
+function restoreVerification(
+  requested: boolean,
+  isDatabase: boolean,
+  details: Record<string, unknown>,
+  restoredAt: string,
+): Record<string, unknown> | null {
+  if (!requested) return null;
+  const target =
+    typeof details.verification === 'object' && details.verification !== null
+      ? (details.verification as Record<string, unknown>)
+      : {};
+  const constraints = isDatabase ? details.constraints_verified !== false : null;
+  const indexes = isDatabase ? details.indexes_verified !== false : null;
+  return {
+    status: constraints === false || indexes === false || target.status === 'failed' ? 'failed' : 'passed',
+    data_integrity_verified: true,
+    constraints_verified: constraints,
+    indexes_verified: indexes,
+    verified_at: typeof target.verified_at === 'string' ? target.verified_at : restoredAt,
+  };
+}
+
 /** The background body of a restore; records and emits the outcome, never throws. */
 export async function runRestoreJob(
   context: ServiceContext,
@@ -172,18 +198,16 @@ export async function runRestoreJob(
           records_restored: result.records,
           data_size: result.bytes,
           restored_at: restoredAt,
+          ...(Array.isArray(details.warnings) && details.warnings.length > 0
+            ? { warnings: details.warnings }
+            : {}),
         },
-        verification:
-          restore.restore_options.verify_after_restore === true
-            ? {
-                status: 'passed',
-                // Every entry's SHA-256 (and each chunk's id) was checked while it streamed.
-                data_integrity_verified: true,
-                constraints_verified: isDatabase ? details.constraints_verified !== false : null,
-                indexes_verified: isDatabase ? details.indexes_verified !== false : null,
-                verified_at: restoredAt,
-              }
-            : null,
+        verification: restoreVerification(
+          restore.restore_options.verify_after_restore === true,
+          isDatabase,
+          details,
+          restoredAt,
+        ),
       });
     } finally {
       await driver.close?.().catch(() => {});
