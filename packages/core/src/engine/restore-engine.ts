@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
+import type { ChunkReader } from '../repository/chunk-decoder.js';
 import type { Manifest, ManifestEntry } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../sources/backup-source.js';
@@ -20,6 +22,11 @@ export interface RunRestoreOptions {
   signal?: AbortSignal;
   /** Chunks fetched ahead of the one being written, per entry (default 4). */
   chunkPrefetch?: number;
+  /**
+   * Worker threads that decrypt, decompress and check chunks (default: the available
+   * parallelism, at most 4); 0 does it on the main thread.
+   */
+  decoderWorkers?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
   progressIntervalMs?: number;
 }
@@ -56,14 +63,17 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     if (options.onProgress && meter.due(force)) options.onProgress(meter.snapshot(complete));
   };
   const prefetch = Math.max(1, Math.floor(options.chunkPrefetch ?? 4));
+  let reader: ChunkReader | undefined;
   try {
+    reader = repository.createChunkReader({ workers: defaultWorkers(options.decoderWorkers) });
+    const activeReader = reader;
     await target.prepare(context);
     const results: EntryRestoreResult[] = [];
     await forEachConcurrent(entries, Math.max(1, target.parallelism), async (entry, index) => {
       if (signal.aborted) throw abortedError(signal);
       try {
         results[index] = await restoreEntry(entry, {
-          repository,
+          reader: activeReader,
           target,
           context,
           prefetch,
@@ -93,12 +103,20 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     throw toBackupError(error, 'restore_failed');
   } finally {
     dispose();
-    await target.close();
+    try {
+      await target.close();
+    } finally {
+      await reader?.close();
+    }
   }
 }
 
+function defaultWorkers(requested: number | undefined): number {
+  return Math.max(0, Math.floor(requested ?? Math.min(4, availableParallelism())));
+}
+
 interface RestoreEntryContext {
-  repository: Repository;
+  reader: ChunkReader;
   target: RestoreTarget;
   context: RestoreRunContext;
   prefetch: number;
@@ -110,7 +128,7 @@ async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Pro
   if (!hasContent) return ctx.target.restoreEntry(entry, null, ctx.context);
   const state: { failure?: BackupError; complete: boolean } = { complete: false };
   const content = Readable.from(
-    verifiedContent(entry, ctx.repository, ctx.prefetch, ctx.context.signal, state, ctx.onBytes),
+    verifiedContent(entry, ctx.reader, ctx.prefetch, ctx.context.signal, state, ctx.onBytes),
     { objectMode: false, highWaterMark: 1 },
   );
   // The target may not be listening yet when a cancellation destroys the stream; its own
@@ -134,7 +152,7 @@ async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Pro
 /** Yields the entry's chunks in order, `prefetch` fetched ahead, each verified; checks the entry SHA-256. */
 async function* verifiedContent(
   entry: ManifestEntry,
-  repository: Repository,
+  reader: ChunkReader,
   prefetch: number,
   signal: AbortSignal,
   state: { failure?: BackupError; complete: boolean },
@@ -145,7 +163,7 @@ async function* verifiedContent(
   let next = 0;
   const fill = () => {
     while (queue.length < prefetch && next < refs.length) {
-      const pending = repository.getChunk(refs[next++]!.id, { signal });
+      const pending = reader.getChunk(refs[next++]!.id, { signal });
       pending.catch(() => {}); // observed when its turn comes
       queue.push(pending);
     }
@@ -203,6 +221,8 @@ export interface VerifyChunksOptions {
   signal?: AbortSignal;
   /** Chunks read at once (default 4). */
   concurrency?: number;
+  /** Worker threads that decrypt, decompress and check chunks (default: available parallelism, at most 4). */
+  decoderWorkers?: number;
   onProgress?: (progress: { chunksDone: number; chunksTotal: number; bytesDone: number }) => void;
 }
 
@@ -231,12 +251,13 @@ export async function verifyChunks(
   const { controller, dispose } = linkedAbortController(options.signal);
   let done = 0;
   let bytes = 0;
+  const reader = repository.createChunkReader({ workers: defaultWorkers(options.decoderWorkers) });
   try {
     await forEachConcurrent(chunks.entries(), Math.max(1, options.concurrency ?? 4), async ([id, ref]) => {
       if (controller.signal.aborted) throw abortedError(controller.signal);
       let plaintext: Buffer;
       try {
-        plaintext = await repository.getChunk(id, { signal: controller.signal });
+        plaintext = await reader.getChunk(id, { signal: controller.signal });
       } catch (error) {
         controller.abort(error);
         if (error instanceof BackupError && error.code === 'integrity_error') {
@@ -265,6 +286,7 @@ export async function verifyChunks(
     throw toBackupError(error);
   } finally {
     dispose();
+    await reader.close();
   }
   return { chunks: done, bytes };
 }

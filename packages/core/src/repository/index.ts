@@ -1,4 +1,5 @@
 export * from './chunk-codec.js';
+export type { ChunkReader } from './chunk-decoder.js';
 export type { ChunkEncoder, PendingChunk } from './chunk-encoder.js';
 export * from './chunker.js';
 export * from './compression.js';

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
-import { decodeObject, encodeObject, HEADER_BYTES } from './chunk-codec.js';
+import { decodeObject, encodeObject, HEADER_BYTES, parseObjectHeader } from './chunk-codec.js';
+import { type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
 import { type ChunkEncoder, createInProcessEncoder, createWorkerEncoder } from './chunk-encoder.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
@@ -215,19 +216,7 @@ export class Repository {
    * `key_not_found` / `key_mismatch`.
    */
   async getChunk(id: string, options: DriverCallOptions = {}): Promise<Buffer> {
-    assertChunkId(id);
-    let stored: Buffer;
-    try {
-      stored = await readObject(this.#driver, chunkKey(id), MAX_CHUNK_STORED, options);
-    } catch (error) {
-      if (isBackupError(error, 'not_found')) {
-        throw new BackupError('integrity_error', `Chunk ${id} is missing from the repository`, {
-          details: { chunk_id: id, missing: true },
-          cause: error,
-        });
-      }
-      throw error;
-    }
+    const stored = await this.#readStoredChunk(id, options);
     const details = { chunk_id: id };
     const plaintext = await decodeObject(stored, {
       aad: chunkAad(id),
@@ -244,6 +233,59 @@ export class Repository {
       throw new BackupError('integrity_error', `Chunk ${id} does not match its content`, { details });
     }
     return plaintext;
+  }
+
+  /**
+   * A reader whose `getChunk` does what {@link getChunk} does, with decryption, decompression
+   * and the id check in `workers` worker threads (0 = on the calling thread). Close it when done.
+   */
+  createChunkReader(options: { workers?: number } = {}): ChunkReader {
+    const workers = Math.max(0, Math.floor(options.workers ?? 0));
+    if (workers === 0) return { getChunk: (id, o) => this.getChunk(id, o), close: async () => {} };
+    const decoder = createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT);
+    return {
+      getChunk: async (id, o = {}) => {
+        const stored = await this.#readStoredChunk(id, o);
+        const label = `Chunk ${id}`;
+        const header = parseObjectHeader(stored, label, { chunk_id: id });
+        let key: DataKey | null = null;
+        if (header.encrypted) {
+          try {
+            key = await this.#keys.resolve(header.dataKeyId!);
+          } catch (error) {
+            if (isBackupError(error, 'integrity_error')) {
+              throw new BackupError(
+                'integrity_error',
+                `${label} names a data key the repository does not have`,
+                {
+                  details: { chunk_id: id, data_key_id: header.dataKeyId },
+                },
+              );
+            }
+            throw error;
+          }
+        }
+        return decoder.decode(stored, chunkAad(id), id, key, label);
+      },
+      close: () => decoder.close(),
+    };
+  }
+
+  async #readStoredChunk(id: string, options: DriverCallOptions): Promise<Buffer> {
+    assertChunkId(id);
+    let stored: Buffer;
+    try {
+      stored = await readObject(this.#driver, chunkKey(id), MAX_CHUNK_STORED, options);
+    } catch (error) {
+      if (isBackupError(error, 'not_found')) {
+        throw new BackupError('integrity_error', `Chunk ${id} is missing from the repository`, {
+          details: { chunk_id: id, missing: true },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    return stored;
   }
 
   /** Size and metadata of a stored chunk, or null. */

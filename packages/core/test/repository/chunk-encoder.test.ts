@@ -1,17 +1,33 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
+  BackupError,
   type CompressionAlgorithm,
+  chunkKey,
   LocalKeyProvider,
   type LocalStorageDriver,
   Repository,
 } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+async function errorOf(promise: Promise<unknown>): Promise<BackupError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(BackupError);
+    return error as BackupError;
+  }
+  throw new Error('expected a rejection');
+}
+
 import { tempDriver } from '../engine/fixtures.js';
 
 let driver: LocalStorageDriver;
+let root: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => {
-  ({ driver, cleanup } = await tempDriver());
+  ({ driver, root, cleanup } = await tempDriver());
 });
 afterEach(() => cleanup());
 
@@ -57,5 +73,43 @@ describe('chunk encoders', () => {
         }
       });
     }
+  }
+
+  for (const encrypted of [true, false]) {
+    it(`worker readers verify like getChunk (${encrypted ? 'encrypted' : 'plain'})`, async () => {
+      const repo = await Repository.open(driver, {
+        keyProvider: provider,
+        encryption: encrypted ? { enabled: true, keyId: 'k1' } : { enabled: false },
+        create: true,
+      });
+      const a = Buffer.from('row a\n'.repeat(50));
+      const b = Buffer.from('row b\n'.repeat(50));
+      const idA = repo.chunkId(a);
+      const idB = repo.chunkId(b);
+      await repo.putChunk(idA, a, { algorithm: 'gzip' });
+      await repo.putChunk(idB, b, { algorithm: 'zstd' });
+      const reader = repo.createChunkReader({ workers: 2 });
+      try {
+        expect((await reader.getChunk(idA)).equals(a)).toBe(true);
+        expect((await reader.getChunk(idB)).equals(b)).toBe(true);
+        const file = path.join(root, chunkKey(idA));
+        const original = await readFile(file);
+        for (let i = 0; i < original.length; i++) {
+          const bad = Buffer.from(original);
+          bad[i]! ^= 0x02;
+          await writeFile(file, bad);
+          const error = await errorOf(reader.getChunk(idA));
+          expect(error.code, `byte ${i}`).toBe('integrity_error');
+          expect(error.details.chunk_id).toBe(idA);
+        }
+        await writeFile(file, await readFile(path.join(root, chunkKey(idB))));
+        expect((await errorOf(reader.getChunk(idA))).code).toBe('integrity_error');
+        await repo.deleteChunk(idA);
+        expect((await errorOf(reader.getChunk(idA))).code).toBe('integrity_error');
+        expect((await reader.getChunk(idB)).equals(b)).toBe(true);
+      } finally {
+        await reader.close();
+      }
+    });
   }
 });
