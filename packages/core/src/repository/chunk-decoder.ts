@@ -75,8 +75,8 @@ export function createWorkerDecoder(workers: number, maxPlaintext: number): Chun
         });
         slot.keys.add(key.id);
       }
-      const owned = stored.byteOffset === 0 && stored.byteLength === stored.buffer.byteLength;
-      const data = owned ? stored : new Uint8Array(stored);
+      // A copy (of compressed bytes: cheap) is transferred: the driver may still own `stored`.
+      const data = new Uint8Array(stored);
       const reply = await new Promise<Reply>((resolve, reject) => {
         waiting.set(n, { resolve, reject });
         slot.worker.postMessage(
