@@ -1,6 +1,7 @@
 import { type BackupService, createBackupService } from '@backupkit/core';
 import type { BackupHandlerOptions, Logger } from '@backupkit/http-adapter';
 import { azureDriverFactory } from '@backupkit/storage-azure';
+import { gcsDriverFactoryWith } from '@backupkit/storage-gcs';
 import { s3DriverFactoryWith } from '@backupkit/storage-s3';
 import type { ServerConfig } from './env.js';
 
@@ -24,7 +25,11 @@ export function createBackupkit(config: ServerConfig): {
     ...(config.secretKey ? { secretKey: config.secretKey } : {}),
     storage: {
       localRoot: config.storageDir,
-      drivers: { s3: s3DriverFactoryWith(config.s3), azure: azureDriverFactory },
+      drivers: {
+        s3: s3DriverFactoryWith(config.s3),
+        azure: azureDriverFactory,
+        gcs: gcsDriverFactoryWith(config.gcs),
+      },
     },
     logger: jsonLogger,
   });

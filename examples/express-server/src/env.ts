@@ -27,6 +27,7 @@ export interface ServerConfig {
   /** Values never to let out: API tokens, the JWT secret, master key material. */
   secrets: string[];
   s3: { endpoint?: string; region?: string; forcePathStyle: boolean };
+  gcs: { apiEndpoint?: string; projectId?: string };
 }
 
 function fail(variable: string, message: string): never {
@@ -88,6 +89,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       ...(env.BACKUPKIT_S3_ENDPOINT ? { endpoint: env.BACKUPKIT_S3_ENDPOINT } : {}),
       ...(env.BACKUPKIT_S3_REGION ? { region: env.BACKUPKIT_S3_REGION } : {}),
       forcePathStyle: env.BACKUPKIT_S3_FORCE_PATH_STYLE === 'true',
+    },
+    gcs: {
+      ...(env.BACKUPKIT_GCS_ENDPOINT ? { apiEndpoint: env.BACKUPKIT_GCS_ENDPOINT } : {}),
+      ...(env.BACKUPKIT_GCS_PROJECT ? { projectId: env.BACKUPKIT_GCS_PROJECT } : {}),
     },
   };
 }

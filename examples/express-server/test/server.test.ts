@@ -1,6 +1,10 @@
 import { test } from 'vitest';
-import { exampleFlow } from '../../../packages/http-adapter/test/support/example-process.js';
+import { exampleFlow, exampleS3Flow } from '../../../packages/http-adapter/test/support/example-process.js';
 
 test('pnpm --dir examples/express-server start: the full flow, configured only by environment variables', async () => {
   await exampleFlow('express-server');
+});
+
+test('an s3 destination through BACKUPKIT_S3_* settings, on a real S3-compatible server', async () => {
+  await exampleS3Flow('express-server');
 });

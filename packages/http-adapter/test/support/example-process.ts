@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { createTempDatabase } from '../../../../test-support/postgres.js';
+import { startFauxqs } from '../../../../test-support/servers/index.js';
 import { createSourceDatabase, fingerprint, pollUntil, withPassword } from './fixture.js';
 import { call } from './servers.js';
 
@@ -151,6 +152,59 @@ export async function exampleFlow(name: string): Promise<void> {
     await example.stop();
     await source.drop();
     await target.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An `"type": "s3"` destination through the example's S3 settings (BACKUPKIT_S3_ENDPOINT,
+ * BACKUPKIT_S3_REGION, BACKUPKIT_S3_FORCE_PATH_STYLE, the SDK's AWS_* credentials), against
+ * a real S3-compatible server (fauxqs).
+ */
+export async function exampleS3Flow(name: string): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `bk-${name}-s3-`));
+  const s3 = await startFauxqs();
+  const source = await createSourceDatabase(300);
+  const token = `tok-${randomBytes(8).toString('hex')}`;
+  let example: RunningExample | undefined;
+  try {
+    // path-style CreateBucket: a bare PUT
+    expect((await fetch(`${s3.endpoint}/example-backups`, { method: 'PUT' })).status).toBe(200);
+    example = await startExample(name, {
+      PORT: '0',
+      BACKUPKIT_DATA_DIR: path.join(dir, 'data'),
+      BACKUPKIT_API_TOKENS: `${token}:ops_admin`,
+      BACKUPKIT_S3_ENDPOINT: s3.endpoint,
+      BACKUPKIT_S3_REGION: s3.region,
+      BACKUPKIT_S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    });
+    const created = await call(example.url, 'POST', '/jobs', {
+      token,
+      body: {
+        job_name: 's3',
+        source: { type: 'database', connection_string: source.url },
+        destination: { type: 's3', bucket: 'example-backups', path: 'database/daily/', region: s3.region },
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const jobId = (created.body as Json).job_id as string;
+    expect((await call(example.url, 'POST', `/jobs/${jobId}/execute`, { token })).status).toBe(202);
+    const status = await pollUntil(
+      async () => (await call(example!.url, 'GET', `/jobs/${jobId}/status`, { token })).body as Json,
+      (value) => value.status === 'completed' || value.status === 'failed',
+    );
+    expect(status.status, JSON.stringify(status)).toBe('completed');
+    expect(String((status.result as Json).file_path)).toMatch(/^s3:\/\/example-backups\/database\/daily\//);
+    const listing = await fetch(
+      `${s3.endpoint}/example-backups?list-type=2&prefix=database/daily/snapshots/`,
+    );
+    expect(await listing.text()).toContain(String((status.result as Json).backup_id));
+  } finally {
+    await example?.stop();
+    await s3.close();
+    await source.drop();
     await rm(dir, { recursive: true, force: true });
   }
 }
