@@ -21,6 +21,7 @@ import {
   snapshotKey,
 } from './layout.js';
 import type { CompressionAlgorithm, Manifest } from './manifest.js';
+import { decodeManifest, encodeManifest, MAX_MANIFEST_BYTES } from './manifest-codec.js';
 import { readObject } from './object-io.js';
 import { chunkerParamsOf, newRepoConfig, parseRepoConfig, type RepoConfig } from './repo-config.js';
 
@@ -61,8 +62,6 @@ export interface StoredChunkInfo {
 /** Upper bounds that keep a tampered object from exhausting memory. */
 const MAX_CHUNK_PLAINTEXT = 64 * 1024 * 1024;
 const MAX_CHUNK_STORED = MAX_CHUNK_PLAINTEXT + 4096;
-const MAX_MANIFEST_BYTES = 1024 * 1024 * 1024;
-const MANIFEST_COMPRESSION = normalizeCompression({ algorithm: 'zstd', level: 3 });
 
 /**
  * A content-addressed chunk store plus snapshot manifests on any `StorageDriver`
@@ -321,12 +320,7 @@ export class Repository {
    */
   async writeManifest(manifest: Manifest, options: DriverCallOptions = {}): Promise<{ storedBytes: number }> {
     assertBackupId(manifest.backup_id);
-    const plaintext = Buffer.from(JSON.stringify(manifest), 'utf8');
-    const encoded = await encodeObject(plaintext, {
-      compression: MANIFEST_COMPRESSION,
-      aad: snapshotAad(manifest.backup_id),
-      key: this.#writeKey,
-    });
+    const encoded = await encodeManifest(manifest, this.#writeKey);
     await this.#driver.put(snapshotKey(manifest.backup_id), encoded.bytes, {
       signal: options.signal,
       contentLength: encoded.bytes.length,
@@ -351,42 +345,7 @@ export class Repository {
       }
       throw error;
     }
-    const details = { backup_id: backupId };
-    const plaintext = await decodeObject(stored, {
-      aad: snapshotAad(backupId),
-      resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
-      maxPlaintext: MAX_MANIFEST_BYTES,
-      label: `Manifest of backup ${backupId}`,
-      details,
-    });
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse(plaintext.toString('utf8')) as Manifest;
-    } catch (error) {
-      throw new BackupError('integrity_error', `Manifest of backup ${backupId} is not valid JSON`, {
-        details,
-        cause: error,
-      });
-    }
-    if (manifest.backup_id !== backupId || !Array.isArray(manifest.entries)) {
-      throw new BackupError(
-        'integrity_error',
-        `Manifest of backup ${backupId} does not describe that backup`,
-        {
-          details,
-        },
-      );
-    }
-    if (manifest.format !== 1) {
-      throw new BackupError(
-        'unsupported_format',
-        `Manifest format ${String(manifest.format)} is not supported`,
-        {
-          details,
-        },
-      );
-    }
-    return manifest;
+    return decodeManifest(stored, backupId, (dataKeyId) => this.#keys.resolve(dataKeyId));
   }
 
   async hasSnapshot(backupId: string, options: DriverCallOptions = {}): Promise<boolean> {
@@ -412,10 +371,6 @@ export class Repository {
 
 function chunkAad(id: string): Buffer {
   return Buffer.from(`backupkit:chunk:${id}`, 'utf8');
-}
-
-function snapshotAad(backupId: string): Buffer {
-  return Buffer.from(`backupkit:snapshot:${backupId}`, 'utf8');
 }
 
 function assertChunkId(id: string): void {
