@@ -147,9 +147,9 @@ describe('jobs', () => {
     );
     expect(driver.code).toBe('invalid_backup_config');
     expect(driver.details.field).toBe('destination.type');
-    for (const escape of ['../outside', 'a/../../b', '/../../etc']) {
+    for (const outside of ['../outside', 'a/../../b', '/../../etc']) {
       const error = await rejection(
-        service.createJob(fsJob('/x', { destination: { type: 'local', path: escape } })),
+        service.createJob(fsJob('/x', { destination: { type: 'local', path: outside } })),
       );
       expect(error.code).toBe('invalid_backup_config');
       expect(error.details.field).toBe('destination.path');
