@@ -1,5 +1,12 @@
-import { type AuditRecord, type CatalogRepository, type Clock, newId } from '@backupkit/core';
+import {
+  type AuditRecord,
+  type BackupError,
+  type CatalogRepository,
+  type Clock,
+  newId,
+} from '@backupkit/core';
 import { redactValue } from './redact.js';
+import type { RouteSpec } from './routes.js';
 import type { Logger } from './types.js';
 
 export interface AuditEntry {
@@ -34,6 +41,35 @@ export class AuditLog {
     this.#secrets = secrets;
   }
 
+  /**
+   * The entry of one API call: the target is the path's id, or for creations the new id
+   * from the result; ids the result names (execution, verification...) go into details.
+   */
+  recordCall(call: CallOutcome, requestSecrets: readonly string[]): Promise<void> {
+    const ids: Record<string, string> = {};
+    if (call.result && typeof call.result === 'object') {
+      for (const key of RESULT_IDS) {
+        const value = (call.result as Record<string, unknown>)[key];
+        if (typeof value === 'string') ids[key] = value;
+      }
+    }
+    const targetId = call.route.targetFrom
+      ? (ids[call.route.targetFrom] ?? null)
+      : (Object.values(call.params)[0] ?? null);
+    return this.record(
+      {
+        principal: call.principal,
+        action: call.route.action,
+        targetType: call.route.resourceType,
+        targetId: targetId?.slice(0, 100) ?? null,
+        status: call.status,
+        ...(call.failure ? { errorCode: call.failure.code } : {}),
+        details: { method: call.method, ...ids },
+      },
+      requestSecrets,
+    );
+  }
+
   /** Never throws: a failed audit write is logged, the caller's response stands. */
   async record(entry: AuditEntry, requestSecrets: readonly string[]): Promise<void> {
     const secrets = [...this.#secrets, ...requestSecrets];
@@ -63,6 +99,19 @@ export class AuditLog {
       });
     }
   }
+}
+
+/** Ids carried in results worth recording in the audit log. */
+const RESULT_IDS = ['job_id', 'execution_id', 'backup_id', 'restore_id', 'verification_id'] as const;
+
+export interface CallOutcome {
+  route: RouteSpec;
+  params: Record<string, string>;
+  principal: string | null;
+  method: string;
+  status: number;
+  result: unknown;
+  failure: BackupError | undefined;
 }
 
 function outcomeOf(status: number): AuditRecord['outcome'] {

@@ -24,9 +24,6 @@ const JSON_HEADERS = {
   'x-content-type-options': 'nosniff',
 };
 
-/** Ids carried in results worth recording in the audit log. */
-const RESULT_IDS = ['job_id', 'execution_id', 'backup_id', 'restore_id', 'verification_id'] as const;
-
 function header(request: HttpRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -212,27 +209,8 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
     }
 
     if (match?.route.mutating) {
-      const { route, params } = match;
-      const ids: Record<string, string> = {};
-      if (result && typeof result === 'object') {
-        for (const key of RESULT_IDS) {
-          const value = (result as Record<string, unknown>)[key];
-          if (typeof value === 'string') ids[key] = value;
-        }
-      }
-      const targetId = route.targetFrom
-        ? (ids[route.targetFrom] ?? null)
-        : (Object.values(params)[0] ?? null);
-      await audit.record(
-        {
-          principal: principal?.id ?? null,
-          action: route.action,
-          targetType: route.resourceType,
-          targetId: targetId?.slice(0, 100) ?? null,
-          status: response.status,
-          ...(failure ? { errorCode: failure.code } : {}),
-          details: { method, ...ids },
-        },
+      await audit.recordCall(
+        { ...match, principal: principal?.id ?? null, method, status: response.status, result, failure },
         extraSecrets,
       );
     }
