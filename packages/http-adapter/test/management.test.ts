@@ -51,6 +51,23 @@ describe.each(FRAMEWORKS)('management endpoints of API.md on %s', (_name, start)
     await runToCompletion(jobId);
     await runToCompletion(jobId);
 
+    // pagination and filters of /files
+    const page = async (query: string) =>
+      (await call(server.url, 'GET', `/files?job_id=${jobId}&${query}`, { token })).body as {
+        files: Json[];
+        total: number;
+        limit: number;
+        offset: number;
+      };
+    const first = await page('limit=1&offset=0');
+    const second = await page('limit=1&offset=1');
+    expect([first.total, first.files.length, second.files.length, second.offset]).toEqual([2, 1, 1, 1]);
+    expect(first.files[0]!.backup_id).not.toBe(second.files[0]!.backup_id);
+    expect((await page('offset=2')).files).toEqual([]);
+    expect((await page('date_from=2999-01-01T00:00:00Z')).total).toBe(0);
+    expect((await page('date_to=2999-01-01T00:00:00Z&status=completed&backup_type=full')).total).toBe(2);
+    expect((await page('backup_type=incremental')).total).toBe(0);
+
     const executions = await call(server.url, 'GET', `/jobs/${jobId}/executions?status=completed`, { token });
     expect(executions.status).toBe(200);
     expect((executions.body as Json).total).toBe(2);
