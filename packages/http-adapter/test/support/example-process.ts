@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { createTempDatabase } from '../../../../test-support/postgres.js';
+import { createTempDatabase, type TempDatabase } from '../../../../test-support/postgres.js';
 import { startFauxqs } from '../../../../test-support/servers/index.js';
-import { createSourceDatabase, fingerprint, pollUntil, withPassword } from './fixture.js';
+import { fingerprint, pollUntil, withPassword } from './fixture.js';
 import { call } from './servers.js';
 
 type Json = Record<string, unknown>;
@@ -65,9 +65,8 @@ export async function startExample(name: string, env: Record<string, string>): P
  * job → execute → completed → listed → verified → restored, data identical; a local
  * destination lands under BACKUPKIT_STORAGE_DIR and cannot leave it; no secret in any output.
  */
-export async function exampleFlow(name: string): Promise<void> {
+export async function exampleFlow(name: string, source: TempDatabase): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `bk-${name}-`));
-  const source = await createSourceDatabase(500);
   const target = await createTempDatabase('bk_example_dst');
   const password = `pw-SENTINEL-${randomBytes(6).toString('hex')}`;
   const token = `tok-SENTINEL-${randomBytes(8).toString('hex')}`;
@@ -150,7 +149,6 @@ export async function exampleFlow(name: string): Promise<void> {
     for (const secret of [password, token, keyMaterial, jwtSecret]) expect(everything).not.toContain(secret);
   } finally {
     await example.stop();
-    await source.drop();
     await target.drop();
     await rm(dir, { recursive: true, force: true });
   }
@@ -161,10 +159,9 @@ export async function exampleFlow(name: string): Promise<void> {
  * BACKUPKIT_S3_REGION, BACKUPKIT_S3_FORCE_PATH_STYLE, the SDK's AWS_* credentials), against
  * a real S3-compatible server (fauxqs).
  */
-export async function exampleS3Flow(name: string): Promise<void> {
+export async function exampleS3Flow(name: string, source: TempDatabase): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `bk-${name}-s3-`));
   const s3 = await startFauxqs();
-  const source = await createSourceDatabase(300);
   const token = `tok-${randomBytes(8).toString('hex')}`;
   let example: RunningExample | undefined;
   try {
@@ -204,7 +201,6 @@ export async function exampleS3Flow(name: string): Promise<void> {
   } finally {
     await example?.stop();
     await s3.close();
-    await source.drop();
     await rm(dir, { recursive: true, force: true });
   }
 }
