@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../../../../test-support/postgres.js';
-import { startFauxqs } from '../../../../test-support/servers/index.js';
+import { startFauxqs } from '../../../../test-support/servers/s3-servers.js';
 import { fingerprint, pollUntil, withPassword } from './fixture.js';
 import { call } from './servers.js';
 
