@@ -19,5 +19,13 @@ async function shutdown(): Promise<void> {
   jsonLogger.info('stopped');
   process.exit(0);
 }
-process.once('SIGTERM', () => void shutdown());
-process.once('SIGINT', () => void shutdown());
+// A signal can arrive twice (e.g. from a process-group kill and again relayed by tsx/pnpm):
+// shut down once, and keep handling the signal so a repeat cannot kill the process mid-way.
+let stopping = false;
+const onSignal = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void shutdown();
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);

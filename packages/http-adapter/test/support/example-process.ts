@@ -143,7 +143,7 @@ export async function exampleFlow(name: string, source: TempDatabase): Promise<v
     expect(await fingerprint(target.url)).toEqual(await fingerprint(source.url));
 
     await example.stop();
-    expect(example.output()).toContain('"msg":"stopped"');
+    expect(example.output(), example.output()).toContain('"msg":"stopped"');
     const everything = [...replies, example.output()].join('\n');
     expect(everything).toContain('"msg":"request"');
     for (const secret of [password, token, keyMaterial, jwtSecret]) expect(everything).not.toContain(secret);
