@@ -4,6 +4,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { loadOrCreateSecretKey, SecretBox } from '../catalog/secret-box.js';
 import { createSqliteCatalog } from '../catalog/sqlite-catalog.js';
+import { isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import { LocalKeyProvider } from '../keys/local-key-provider.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -15,7 +16,7 @@ import { defaultSourceKinds } from './default-source-kinds.js';
 import type { BackupServiceEvents } from './events.js';
 import { ExecutionQueue } from './execution-queue.js';
 import { runExecution } from './execution-runner.js';
-import { type ExecutionTrigger, prepareExecution } from './execution-start.js';
+import { type ExecutionTrigger, executionInProgressError, prepareExecution } from './execution-start.js';
 import * as jobs from './job-operations.js';
 import { defaultInstanceId, failOrphanedExecutions } from './recovery.js';
 import { type ExecuteJobParsed, executeJobSchema } from './schemas/execute.js';
@@ -175,6 +176,8 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       await context.catalog.insertExecution(execution);
     } catch (error) {
       if (slot) this.#queue.release();
+      if (isBackupError(error, 'execution_in_progress'))
+        throw await executionInProgressError(context, jobId, error);
       throw error;
     }
     if (slot) this.#launch(execution.execution_id, options);

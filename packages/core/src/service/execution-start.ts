@@ -1,4 +1,5 @@
 import type { ExecutionRecord, JobRecord } from '../catalog/records.js';
+import { BackupError } from '../errors.js';
 import { EXECUTION_PRIORITY } from '../schedule/occurrences.js';
 import { newId } from '../util/ids.js';
 import type { CallContext } from './backup-service.js';
@@ -45,18 +46,18 @@ async function checkCustomParameters(
   }
 }
 
+/** Seconds a first run is assumed to take until the engine has measured its throughput. */
+const FIRST_RUN_ESTIMATE_SECONDS = 60;
+
 /**
- * ETA for a run that has not measured anything yet: the job's last backup took about as long.
+ * ETA for a run that has not measured anything yet: the job's last backup took about as long;
+ * a first run gets a nominal minute. Progress events and the status replace it with one derived
+ * from measured throughput as soon as bytes flow.
  */
-async function initialEstimate(
-  context: ServiceContext,
-  jobId: string,
-  startedAt: Date,
-): Promise<string | null> {
+async function initialEstimate(context: ServiceContext, jobId: string, startedAt: Date): Promise<string> {
   const last = await context.catalog.listBackups({ job_id: jobId, status: 'completed', limit: 1, offset: 0 });
-  const previous = last.items[0];
-  if (!previous) return null;
-  return new Date(startedAt.getTime() + Math.max(1, previous.duration) * 1000).toISOString();
+  const seconds = last.items[0] ? Math.max(1, last.items[0].duration) : FIRST_RUN_ESTIMATE_SECONDS;
+  return new Date(startedAt.getTime() + seconds * 1000).toISOString();
 }
 
 /**
@@ -98,6 +99,23 @@ export async function prepareExecution(
     error: null,
   };
   return { execution, options, job };
+}
+
+/**
+ * The documented 409 for a second run, naming the job and the run in progress (the catalog's
+ * own error only knows that a uniqueness rule fired).
+ */
+export async function executionInProgressError(
+  context: ServiceContext,
+  jobId: string,
+  cause: unknown,
+): Promise<BackupError> {
+  const latest = await context.catalog.latestExecution(jobId).catch(() => null);
+  const running = latest && executionIsActive(latest) ? latest : null;
+  return new BackupError('execution_in_progress', `Job ${jobId} already has an execution in progress`, {
+    cause,
+    details: { job_id: jobId, ...(running ? { execution_id: running.execution_id } : {}) },
+  });
 }
 
 export function executionIsActive(execution: ExecutionRecord): boolean {

@@ -1,11 +1,12 @@
 import type { JobRecord, ScheduleRecord } from '../catalog/records.js';
-import { BackupError } from '../errors.js';
+import { BackupError, isBackupError } from '../errors.js';
 import { nextRunAfter, type ScheduleSpec } from '../schedule/next-run.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import type { CallContext, View } from './backup-service.js';
 import { type JobConfig, mergeJobInput, normalizeJob } from './job-config.js';
 import { createJobSchema, listJobsQuerySchema, updateJobSchema } from './schemas/job.js';
+import { scheduleProblem } from './schemas/job-parts.js';
 import { sealConfig, unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
 import { invalidConfig, parseInput, validationError } from './validate.js';
@@ -22,7 +23,23 @@ export async function checkJobConfig(context: ServiceContext, config: JobConfig)
   if (issues.length > 0) throw validationError(issues);
   context.storage.check(config.destination as DestinationConfig);
   if (config.encryption.enabled) await checkKeyId(context, config.encryption.key_id!, 'encryption.key_id');
-  if (config.schedule) computeNextRun(config.schedule, context.clock.now());
+  if (config.schedule) checkSchedule(config.schedule, context.clock.now());
+}
+
+/**
+ * A schedule that parses but cannot run (bad cron, unknown zone, or croner refusing it).
+ * @throws BackupError `invalid_backup_config` with `{ field, issue }`.
+ */
+function checkSchedule(schedule: Record<string, unknown>, now: Date): void {
+  const problem = scheduleProblem(schedule as { frequency: string; timezone?: string });
+  if (problem) throw invalidConfig(problem.field, problem.issue);
+  try {
+    computeNextRun(schedule, now);
+  } catch (error) {
+    if (!isBackupError(error, 'invalid_backup_config')) throw error;
+    const field = typeof error.details.field === 'string' ? error.details.field : 'schedule';
+    throw invalidConfig(field, error.message);
+  }
 }
 
 /** The schedule's next occurrence after `from`, or null (disabled, never again). */

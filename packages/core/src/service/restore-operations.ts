@@ -1,4 +1,3 @@
-import picomatch from 'picomatch';
 import type { BackupRecord, RestoreRecord } from '../catalog/records.js';
 import { runRestore, verifyChunks } from '../engine/restore-engine.js';
 import { BackupError, toBackupError } from '../errors.js';
@@ -8,6 +7,7 @@ import { selectFilesystemEntries } from '../sources/filesystem/filesystem-restor
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import type { CallContext, View } from './backup-service.js';
+import { selectRestoreTables } from './restore-selection.js';
 import { type CreateRestoreParsed, createRestoreSchema } from './schemas/restore.js';
 import { scrubMessage, sealConfig, secretValues, unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
@@ -23,25 +23,6 @@ export async function loadBackup(context: ServiceContext, backupId: string): Pro
     throw new BackupError('backup_not_found', 'Backup not found', { details: { backup_id: backupId } });
   }
   return backup;
-}
-
-/** Entries matching a selection: exact names, directory prefixes, globs; tables also without schema. */
-export function selectEntries(
-  entries: ManifestEntry[],
-  selection: string[] | undefined,
-  tables: boolean,
-): ManifestEntry[] {
-  if (!selection || selection.length === 0) return entries;
-  const matchers = selection.map((pattern) => picomatch(pattern.replace(/\/+$/, ''), { dot: true }));
-  const matches = (name: string) => {
-    const candidates = tables && name.includes('.') ? [name, name.slice(name.indexOf('.') + 1)] : [name];
-    return candidates.some((candidate) => {
-      const parts = candidate.split('/');
-      // A directory selects everything under it.
-      return parts.some((_, i) => matchers.some((m) => m(parts.slice(0, i + 1).join('/'))));
-    });
-  };
-  return entries.filter((entry) => matches(entry.name));
 }
 
 function sourceTypeOf(backup: BackupRecord, manifestSourceType?: unknown): string {
@@ -122,6 +103,11 @@ function restoreVerification(
   };
 }
 
+function restoreWarnings(own: string[], target: unknown): { warnings?: unknown[] } {
+  const all = [...own, ...(Array.isArray(target) ? target : [])];
+  return all.length > 0 ? { warnings: all } : {};
+}
+
 /** The background body of a restore; records and emits the outcome, never throws. */
 export async function runRestoreJob(
   context: ServiceContext,
@@ -146,22 +132,35 @@ export async function runRestoreJob(
       const repository = await Repository.open(driver, { keyProvider: context.keys, create: false, signal });
       const manifest = await repository.readManifest(backup.backup_id, { signal });
       const isDatabase = DATABASE_TYPES.has(String(destination.type));
-      const selection = (isDatabase ? destination.tables : destination.paths) as string[] | undefined;
-      const entries = isDatabase
-        ? selectEntries(manifest.entries, selection, true)
-        : selectFilesystemEntries(manifest.entries, selection);
-      if (selection && entries.length === 0) {
-        throw invalidConfig(
-          isDatabase ? 'destination.tables' : 'destination.paths',
-          'Nothing in the backup matches the selection',
-        );
+      const warnings: string[] = [];
+      let entries: ManifestEntry[];
+      let targetConfig = destination;
+      if (isDatabase) {
+        const selection = selectRestoreTables(manifest.entries, destination.tables);
+        if (selection.missing.length > 0) {
+          warnings.push(`Not in backup ${backup.backup_id}, skipped: ${selection.missing.join(', ')}`);
+        }
+        if (selection.tables && selection.entries.length === 0) {
+          throw invalidConfig(
+            'destination.tables',
+            `None of the requested tables is in backup ${backup.backup_id}`,
+          );
+        }
+        entries = selection.entries;
+        if (selection.tables) targetConfig = { ...destination, tables: selection.tables };
+      } else {
+        const selection = destination.paths as string[] | undefined;
+        entries = selectFilesystemEntries(manifest.entries, selection);
+        if (selection && entries.length === 0) {
+          throw invalidConfig('destination.paths', 'Nothing in the backup matches the selection');
+        }
       }
-      const options = { ...restore.restore_options, ...destination };
+      const options = { ...restore.restore_options, ...targetConfig };
       if (restore.restore_options.verify_before_restore === true) {
         await verifyChunks(repository, manifest, entries, { signal });
       }
       const kind = context.sources.get(String(destination.type), 'destination.type');
-      const target = kind.createRestoreTarget(destination, restore.restore_options);
+      const target = kind.createRestoreTarget(targetConfig, restore.restore_options);
       const result = await runRestore({
         repository,
         manifest,
@@ -198,9 +197,7 @@ export async function runRestoreJob(
           records_restored: result.records,
           data_size: result.bytes,
           restored_at: restoredAt,
-          ...(Array.isArray(details.warnings) && details.warnings.length > 0
-            ? { warnings: details.warnings }
-            : {}),
+          ...restoreWarnings(warnings, details.warnings),
         },
         verification: restoreVerification(
           restore.restore_options.verify_after_restore === true,

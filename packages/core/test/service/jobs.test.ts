@@ -87,7 +87,8 @@ describe('jobs', () => {
         job_name: undefined,
         backup_type: 'weekly-ish',
         compression: { enabled: true, algorithm: 'gzip', level: 12 },
-        schedule: { frequency: 'daily', time: '02:00', timezone: 'Mars/Olympus_Mons' },
+        // A bad time zone is unusable configuration (400), not a schema issue: see contract-errors.
+        schedule: { frequency: 'daily', time: '25:00', timezone: 'Mars/Olympus_Mons' },
         retention: { days: -1 },
         encryption: { enabled: true },
         surprise: true,
@@ -97,7 +98,7 @@ describe('jobs', () => {
     expect(many.details.issues).toEqual([
       'Missing required field: job_name',
       'Invalid field backup_type: must be full, incremental or differential',
-      'Invalid schedule configuration: schedule.timezone must be an IANA time zone such as America/Toronto',
+      'Invalid schedule configuration: schedule.time must be HH:MM (24-hour)',
       'Invalid retention policy: retention.days must be 0 or more',
       'Invalid compression configuration: compression.level must be 1-9 for gzip',
       'Invalid encryption configuration: encryption.key_id is required when encryption is enabled',
@@ -127,9 +128,9 @@ describe('jobs', () => {
       'Invalid schedule configuration: schedule.frequency must be hourly, daily, weekly, monthly or a valid cron expression',
     ]);
     const source = await rejection(service.createJob(fsJob('/x', { source: { type: 'ftp', path: '/x' } })));
-    expect(source.details.issues).toEqual([
-      'Invalid source configuration: source.type must be one of database, postgres, filesystem',
-    ]);
+    // API.md: an unknown source type is unusable configuration (400), naming the field.
+    expect(source.code).toBe('invalid_backup_config');
+    expect(source.details).toMatchObject({ field: 'source.type', issue: expect.stringContaining('"ftp"') });
     const notObject = await rejection(service.createJob('hello'));
     expect(notObject.details.issues).toEqual(['Request body must be a JSON object']);
 

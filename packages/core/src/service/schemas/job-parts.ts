@@ -34,11 +34,32 @@ export const filesystemSourceSchema = z.strictObject({
   exclude: nameList().optional(),
 });
 
-export const sourceSchema = z.discriminatedUnion('type', [
-  databaseSourceSchema,
-  postgresSourceSchema,
-  filesystemSourceSchema,
-]);
+/** The built-in source kinds' schemas, by `type`; other types are checked by their registered kind. */
+export const BUILT_IN_SOURCE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  database: databaseSourceSchema,
+  postgres: postgresSourceSchema,
+  filesystem: filesystemSourceSchema,
+};
+
+/**
+ * A source: the built-in types are checked field by field here; any other `type` passes through
+ * to the service, which answers `invalid_backup_config` unless a source kind is registered for
+ * it (API.md: an unknown source type is unusable configuration, not a schema violation).
+ */
+export const sourceSchema = z
+  .looseObject({
+    type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, {
+      error: 'must be a source type such as database, postgres or filesystem',
+    }),
+  })
+  .transform((value, ctx) => {
+    const schema = BUILT_IN_SOURCE_SCHEMAS[value.type];
+    if (!schema) return value as Record<string, unknown> & { type: string };
+    const result = schema.safeParse(value);
+    if (result.success) return result.data as Record<string, unknown> & { type: string };
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  });
 
 /**
  * Destinations: the spec's fields, typed; driver-specific extras (endpoint, container, ...)
@@ -58,12 +79,23 @@ export const destinationSchema = z.looseObject({
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be HH:MM (24-hour)' });
 
+/** Five or six fields: meant as a cron expression (whether croner accepts it is checked later). */
+function isCronShaped(value: string): boolean {
+  const fields = value.trim().split(/\s+/).length;
+  return fields === 5 || fields === 6;
+}
+
+/**
+ * A schedule. A frequency that is neither a preset nor cron-shaped is a schema issue ("Invalid
+ * schedule configuration", as the spec's 422 example shows); a cron expression that does not
+ * parse or a time zone that does not exist is unusable configuration (`invalid_backup_config`,
+ * API.md), which the service reports naming the field.
+ */
 export const scheduleSchema = z.strictObject({
-  frequency: z
-    .string()
-    .refine((value) => (FREQUENCIES as readonly string[]).includes(value) || isValidCron(value), {
-      error: 'must be hourly, daily, weekly, monthly or a valid cron expression',
-    }),
+  frequency: nonEmptyString(200).refine(
+    (value) => (FREQUENCIES as readonly string[]).includes(value) || isCronShaped(value),
+    { error: 'must be hourly, daily, weekly, monthly or a valid cron expression' },
+  ),
   time: timeOfDay.optional(),
   day_of_week: z.number().int().min(0, { error: 'must be 0-6' }).max(6, { error: 'must be 0-6' }).optional(),
   day_of_month: z
@@ -72,12 +104,33 @@ export const scheduleSchema = z.strictObject({
     .min(1, { error: 'must be 1-31' })
     .max(31, { error: 'must be 1-31' })
     .optional(),
-  timezone: z
-    .string()
-    .refine(isValidTimeZone, { error: 'must be an IANA time zone such as America/Toronto' })
-    .default('UTC'),
+  timezone: nonEmptyString(64).default('UTC'),
   enabled: z.boolean().default(true),
 });
+
+/**
+ * Why a parsed schedule cannot run, as `{ field, issue }`, or null when it can.
+ * (Bad cron expression or unknown time zone.)
+ */
+export function scheduleProblem(schedule: { frequency: string; timezone?: string | null }): {
+  field: string;
+  issue: string;
+} | null {
+  const zone = schedule.timezone ?? 'UTC';
+  if (!isValidTimeZone(zone)) {
+    return {
+      field: 'schedule.timezone',
+      issue: `Unknown time zone "${zone.slice(0, 64)}": use an IANA zone such as America/Toronto`,
+    };
+  }
+  if (!(FREQUENCIES as readonly string[]).includes(schedule.frequency) && !isValidCron(schedule.frequency)) {
+    return {
+      field: 'schedule.frequency',
+      issue: `Not a valid cron expression: "${schedule.frequency.slice(0, 100)}"`,
+    };
+  }
+  return null;
+}
 
 export const retentionSchema = z.strictObject({
   days: nonNegativeInt().optional(),

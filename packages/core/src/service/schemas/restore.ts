@@ -16,18 +16,41 @@ const databaseTargetFields = {
   create_missing_tables: z.boolean().default(true),
 };
 
-export const restoreDestinationSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('database'), ...databaseTargetFields }),
-  z.strictObject({ type: z.literal('postgres'), ...databaseTargetFields }),
-  z.strictObject({
-    type: z.literal('filesystem'),
-    /** Directory to restore into. */
-    path: nonEmptyString(4096),
-    /** Entry names or globs to restore (default: everything). */
-    paths: nameList().optional(),
-    overwrite_existing: z.boolean().default(false),
-  }),
-]);
+const databaseTargetSchema = z.strictObject({ type: z.literal('database'), ...databaseTargetFields });
+const postgresTargetSchema = z.strictObject({ type: z.literal('postgres'), ...databaseTargetFields });
+const filesystemTargetSchema = z.strictObject({
+  type: z.literal('filesystem'),
+  /** Directory to restore into. */
+  path: nonEmptyString(4096),
+  /** Entry names or globs to restore (default: everything). */
+  paths: nameList().optional(),
+  overwrite_existing: z.boolean().default(false),
+});
+
+const BUILT_IN_TARGET_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
+  database: databaseTargetSchema,
+  postgres: postgresTargetSchema,
+  filesystem: filesystemTargetSchema,
+};
+
+/**
+ * Where to restore. Built-in types are checked field by field; another `type` passes through to
+ * the service, which answers `invalid_backup_config` unless a source kind handles it.
+ */
+export const restoreDestinationSchema = z
+  .looseObject({
+    type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, {
+      error: 'must be a restore target type such as database, postgres or filesystem',
+    }),
+  })
+  .transform((value, ctx) => {
+    const schema = BUILT_IN_TARGET_SCHEMAS[value.type];
+    if (!schema) return value as Record<string, unknown> & { type: string };
+    const result = schema.safeParse(value);
+    if (result.success) return result.data as Record<string, unknown> & { type: string };
+    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+    return z.NEVER;
+  });
 
 /** The spec's informational `source` (where the backup came from); secrets are sealed like a job's. */
 export const restoreSourceSchema = z.looseObject({
