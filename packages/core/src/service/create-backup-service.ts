@@ -66,6 +66,11 @@ export interface BackupServiceOptions {
    * (default 1 hour). Running backups are protected by repository locks regardless.
    */
   gcGraceMs?: number;
+  /**
+   * Apply each job's retention policy, then garbage collection, after every successful backup
+   * (default true). `applyRetention` works either way.
+   */
+  retentionAfterBackup?: boolean;
   /** USD per GiB-month by destination type and storage class, for analytics. */
   storagePrices?: Record<string, Record<string, number>>;
 }
@@ -111,6 +116,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       leaseMs: options.leaseMs ?? 60_000,
       progressIntervalMs: options.progressIntervalMs ?? 500,
       gcGraceMs: options.gcGraceMs ?? 60 * 60_000,
+      retentionAfterBackup: options.retentionAfterBackup ?? true,
     };
     this.#queue = new ExecutionQueue(options.maxConcurrentExecutions ?? 2);
     this.#ops = new ServiceOperations(() => this.#ctx(), this.#queue, options.storagePrices);

@@ -6,11 +6,13 @@ import { BackupError, toBackupError } from '../errors.js';
 import { snapshotKey } from '../repository/layout.js';
 import type { CompressionAlgorithm, Manifest } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
+import { isEmptyPolicy, normalizeRetentionPolicy } from '../retention/plan-retention.js';
 import { withRepositoryLock } from '../retention/repository-lock.js';
 import type { DestinationConfig, StorageDriver } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import { notifyExecution } from './notifications.js';
 import { estimateRetentionUntil } from './retention-estimate.js';
+import { applyRetentionPolicy } from './retention-operations.js';
 import type { ExecuteJobParsed } from './schemas/execute.js';
 import { scrubMessage, secretValues, unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
@@ -230,6 +232,23 @@ export async function runExecution(
       }
     } finally {
       await driver.close?.().catch(() => {});
+    }
+
+    if (
+      context.retentionAfterBackup &&
+      job.retention &&
+      !isEmptyPolicy(normalizeRetentionPolicy(job.retention))
+    ) {
+      // Before the final status, so whoever waits for this run sees the policy applied. Retention
+      // or GC trouble is logged; the backup itself has succeeded and stays so.
+      try {
+        await applyRetentionPolicy(context, job.job_id, {});
+      } catch (error) {
+        context.logger.warn('Retention after backup failed', {
+          job_id: job.job_id,
+          code: toBackupError(error).code,
+        });
+      }
     }
 
     const completedAt = nowIso(context);

@@ -38,6 +38,8 @@ export interface ServiceContext {
   progressIntervalMs: number;
   /** Garbage collection spares unreferenced chunks younger than this (see `collectGarbage`). */
   gcGraceMs: number;
+  /** Apply the job's retention policy (and garbage collection) after each successful backup. */
+  retentionAfterBackup: boolean;
 }
 
 export function nowIso(context: Pick<ServiceContext, 'clock'>): string {

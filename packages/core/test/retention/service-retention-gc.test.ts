@@ -19,7 +19,8 @@ describe('retention through the service: forget, then garbage collection', () =>
 
   it('dry run explains, apply forgets and frees the forgotten chunks; what is kept restores', async () => {
     const clock = new ManualClock('2024-03-01T10:00:00Z');
-    const ctx = await makeService({ clock, gcGraceMs: 0 });
+    // Applied by hand here (dry run first); the next test covers retention after each backup.
+    const ctx = await makeService({ clock, gcGraceMs: 0, retentionAfterBackup: false });
     cleanups.push(ctx.cleanup);
     const source = await tempDir('ret-gc-src');
     cleanups.push(() => rm(source, { recursive: true, force: true }));
@@ -71,5 +72,40 @@ describe('retention through the service: forget, then garbage collection', () =>
     });
     expect((await ctx.service.waitFor(String(restore.restore_id))).status).toBe('completed');
     expect(await treeDigest(target)).toEqual(await treeDigest(source));
+  });
+
+  it('after each successful backup the policy is applied: only the newest survives `last: 1`', async () => {
+    const ctx = await makeService({ gcGraceMs: 0 });
+    cleanups.push(ctx.cleanup);
+    const source = await tempDir('ret-auto-src');
+    cleanups.push(() => rm(source, { recursive: true, force: true }));
+    const job = await ctx.service.createJob(
+      fsJob(source, {
+        retention: { last: 1 },
+        verification: { enabled: false },
+        destination: { type: 'local', path: 'auto' },
+      }),
+    );
+    const applied: Array<{ deleted: string[]; dry_run: boolean }> = [];
+    ctx.service.on('retention.applied', (e) => applied.push({ deleted: e.deleted, dry_run: e.dry_run }));
+    const chunksDir = path.join(ctx.dataDir, 'storage', 'auto', 'chunks');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await rm(path.join(source, `v${i - 1}.bin`), { force: true });
+      await writeFile(path.join(source, `v${i}.bin`), randomBytes(200_000));
+      const run = await ctx.service.executeJob(String(job.job_id));
+      const status = await ctx.service.waitFor(String(run.execution_id));
+      expect(status.status).toBe('completed');
+      ids.push(String((status.result as View).backup_id));
+      const listed = await ctx.service.listBackups({ job_id: job.job_id, status: 'completed' });
+      expect((listed.files as View[]).map((f) => f.backup_id)).toEqual([ids[i]]);
+    }
+    expect(applied).toEqual([
+      { deleted: [], dry_run: false },
+      { deleted: [ids[0]], dry_run: false },
+      { deleted: [ids[1]], dry_run: false },
+    ]);
+    // The forgotten backups' own chunks are gone: what is left is about one backup's worth.
+    expect(await countChunks(chunksDir)).toBeLessThan(12);
   });
 });
