@@ -18,7 +18,8 @@ if (!command || !url || !repoDir)
 
 // A fixed benchmark key: the repository is scratch data, deleted by the harness.
 const keyProvider = new LocalKeyProvider({ bench: Buffer.alloc(32, 7) });
-const level = Number(process.env.BENCH_ZSTD_LEVEL ?? 3);
+// Unset: the library's default zstd level.
+const level = process.env.BENCH_ZSTD_LEVEL ? Number(process.env.BENCH_ZSTD_LEVEL) : undefined;
 const parallel = Number(process.env.BENCH_PARALLEL ?? 2);
 const repository = await Repository.open(new LocalStorageDriver({ root: repoDir }), {
   keyProvider,
@@ -36,7 +37,7 @@ if (command === 'backup') {
     jobId: 'job_bench',
     backupId: `backup_${randomBytes(8).toString('hex')}`,
     backupType: parent ? 'incremental' : 'full',
-    compression: { algorithm: 'zstd', level },
+    compression: level === undefined ? { algorithm: 'zstd' } : { algorithm: 'zstd', level },
   });
   process.stdout.write(`${JSON.stringify({ backup_id: manifest.backup_id, totals: manifest.totals })}\n`);
 } else if (command === 'restore') {

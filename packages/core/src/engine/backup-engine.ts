@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
+import { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
 import type { ChunkEncoder } from '../repository/chunk-encoder.js';
 import { chunkStream } from '../repository/chunker.js';
 import { type CompressionSetting, normalizeCompression } from '../repository/compression.js';
@@ -24,12 +25,17 @@ export interface RunBackupOptions {
   compression: CompressionSetting;
   onProgress?: (progress: BackupProgress) => void;
   signal?: AbortSignal;
-  /** Chunks in flight at once, from hashing to stored (default: 2 per encoder worker, at least 4). */
+  /** Chunks in flight at once, from hashing to stored (default: 2 per encoder worker + 2, at least 4). */
   chunkConcurrency?: number;
   /**
+   * Chunk memory in flight at once, from cutting to stored (default 40 MiB, whatever the number
+   * of workers): bounds the run's memory. A chunk pins a buffer of the chunker's maximum size.
+   */
+  maxInFlightBytes?: number;
+  /**
    * Worker threads that hash, compress and encrypt chunks beside the main thread, which reads,
-   * chunks and hashes entries (default: the available parallelism, at most 4). 0 does that
-   * work on the main thread.
+   * chunks and hashes entries (default: the available parallelism, at least 1, at most 4). 0
+   * does that work on the main thread.
    */
   encoderWorkers?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
@@ -62,16 +68,24 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       for await (const chunk of repository.listChunks({ signal })) known.set(chunk.id, chunk.storedBytes);
       if (signal.aborted) throw abortedError(signal);
     }
-    const workers = Math.max(
-      0,
-      Math.floor(options.encoderWorkers ?? Math.min(4, Math.max(1, availableParallelism() - 1))),
+    const workers = Math.max(0, Math.floor(options.encoderWorkers ?? Math.min(4, availableParallelism())));
+    // Chunks are cut straight into slots of shared memory the workers read in place: no
+    // per-chunk allocation, copy-out or transfer (see ChunkBufferPool). Enough slots for the
+    // chunks in flight plus one being gathered per entry read in parallel.
+    const maxInFlightBytes = options.maxInFlightBytes ?? 40 * 1024 * 1024;
+    const slotBytes = repository.chunkerParams.maxSize + 8;
+    const pool = new ChunkBufferPool(
+      slotBytes,
+      Math.ceil(maxInFlightBytes / slotBytes) + Math.max(1, plan.parallelism),
     );
-    encoder = repository.createChunkEncoder({ compression, workers });
+    encoder = repository.createChunkEncoder({ compression, workers, pool });
     const activeWriter = new ChunkWriter({
       repository,
       encoder,
       known,
       concurrency: options.chunkConcurrency ?? Math.max(4, 2 * workers + 2),
+      maxInFlightBytes,
+      pool,
       signal,
       onFailure: (error) => controller.abort(error),
     });
@@ -105,6 +119,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
         entries[index] = await backupEntry(entry, {
           repository,
           writer: activeWriter,
+          pool,
           full: context.full,
           signal,
           onBytes: (n) => {
@@ -176,6 +191,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
 interface EntryContext {
   repository: Repository;
   writer: ChunkWriter;
+  pool: ChunkBufferPool;
   full: boolean;
   signal: AbortSignal;
   onBytes: (bytes: number) => void;
@@ -216,7 +232,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
   const sizes: number[] = [];
   let size = 0;
   try {
-    for await (const chunk of chunkStream(stream as Readable, ctx.repository.chunkerParams)) {
+    for await (const chunk of chunkStream(stream as Readable, ctx.repository.chunkerParams, ctx.pool)) {
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       const length = chunk.length;
       hash.update(chunk);

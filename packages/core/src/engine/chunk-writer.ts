@@ -1,7 +1,9 @@
 import { toBackupError } from '../errors.js';
+import type { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
 import type { ChunkEncoder, PendingChunk } from '../repository/chunk-encoder.js';
 import type { Repository } from '../repository/repository.js';
 import { Semaphore } from '../util/semaphore.js';
+import { ByteBudget } from './byte-budget.js';
 
 export interface ChunkWriterOptions {
   repository: Repository;
@@ -10,6 +12,13 @@ export interface ChunkWriterOptions {
   known: Map<string, number> | null;
   /** Chunks in flight at once, from submission to stored (each holds a plaintext and an encoded chunk). */
   concurrency: number;
+  /**
+   * Plaintext bytes in flight at once (the memory a chunk's buffer pins, from submission to
+   * stored): what bounds the run's memory, whatever the number of workers.
+   */
+  maxInFlightBytes: number;
+  /** The pool the chunks are cut into, if any (a pooled chunk pins a whole slot). */
+  pool?: ChunkBufferPool;
   signal: AbortSignal;
   /** Called when a background step fails, so the run can stop its readers. */
   onFailure: (error: unknown) => void;
@@ -25,6 +34,7 @@ export interface ChunkWriterOptions {
 export class ChunkWriter {
   readonly #options: ChunkWriterOptions;
   readonly #slots: Semaphore;
+  readonly #bytes: ByteBudget;
   /** Every chunk this run references → its stored size (0 until a write or head finishes). */
   readonly #referenced = new Map<string, number>();
   readonly #inFlight = new Set<Promise<void>>();
@@ -36,6 +46,7 @@ export class ChunkWriter {
   constructor(options: ChunkWriterOptions) {
     this.#options = options;
     this.#slots = new Semaphore(Math.max(1, Math.floor(options.concurrency)));
+    this.#bytes = new ByteBudget(options.maxInFlightBytes);
   }
 
   /** The first background failure, if any. */
@@ -60,15 +71,21 @@ export class ChunkWriter {
    */
   async submit(chunk: Buffer): Promise<{ id: Promise<string> }> {
     if (this.#failure !== undefined) throw this.#failure;
+    // What the chunk pins: its whole slot when it is the front of a pooled one.
+    const pool = this.#options.pool;
+    const pinned = pool && pool.slotOf(chunk) >= 0 ? pool.slotBytes : chunk.length;
+    await this.#bytes.acquire(pinned);
     await this.#slots.acquire();
     if (this.#failure !== undefined) {
       this.#slots.release();
+      this.#bytes.release(pinned);
       throw this.#failure;
     }
     const pending = this.#options.encoder.submit(chunk);
     pending.id.catch(() => {}); // awaited by the entry; failures surface through #failure too
     const task = this.#store(pending).finally(() => {
       this.#slots.release();
+      this.#bytes.release(pinned);
       this.#inFlight.delete(task);
     });
     this.#inFlight.add(task);

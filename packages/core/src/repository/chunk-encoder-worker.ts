@@ -6,8 +6,12 @@
  *
  * Protocol (one message each way per step, buffers transferred, never copied):
  *   → { op: 'id', seq, data }           ← { seq, id }            chunk id of the plaintext (kept)
+ *   → { op: 'id', seq, slot, length }   ← { seq, id }            same, the plaintext in a slot of
+ *                                                                the shared pool (workerData.memory)
  *   → { op: 'encode', seq, aad }        ← { seq, bytes, compression }
  *   → { op: 'drop', seq }               (forget the kept plaintext)
+ *   ← { ..., recycle }                  with the encode reply, or alone ({ seq: 0, recycle }) after
+ *                                       a drop: the pool slot the plaintext was in, now free
  *   ← { seq, error }                    on any failure
  */
 export const CHUNK_ENCODER_WORKER_SOURCE = `
@@ -16,11 +20,15 @@ const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const zlib = require('node:zlib');
 const zstd = require(workerData.zstdPath);
-const { compression, level, key, headerBytes, magic, version, ids } = workerData;
+const { compression, level, key, headerBytes, magic, version, ids, memory, slotBytes } = workerData;
+const slots = new Map();
 const encKey = key ? Buffer.from(key.encryptionKey) : null;
 const idKey = key ? Buffer.from(key.idKey) : null;
 const keyId = key ? Buffer.from(key.idBytes) : null;
 const kept = new Map();
+// One compression context per worker, reused: a fresh one per chunk costs an allocation and
+// table set-up each time.
+let zstdCompressor = null;
 
 function compress(data) {
   switch (compression) {
@@ -28,7 +36,12 @@ function compress(data) {
     case 'brotli': return zlib.brotliCompressSync(data, { params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: level,
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } });
-    case 'zstd': return zstd.compress(data, { compressionLevel: level });
+    case 'zstd':
+      if (!zstdCompressor) {
+        zstdCompressor = new zstd.Compressor();
+        zstdCompressor.setParameters({ compressionLevel: level });
+      }
+      return zstdCompressor.compress(data);
     default: return data;
   }
 }
@@ -62,8 +75,11 @@ function encode(plaintext, aad) {
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'id') {
-      const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+      const data = m.slot === undefined
+        ? Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength)
+        : Buffer.from(memory, m.slot * slotBytes, m.length);
       kept.set(m.seq, data);
+      if (m.slot !== undefined) slots.set(m.seq, m.slot);
       const id = idKey
         ? crypto.createHmac('sha256', idKey).update(data).digest('hex')
         : crypto.createHash('sha256').update(data).digest('hex');
@@ -76,9 +92,18 @@ parentPort.on('message', (m) => {
       // Concat results own their memory exactly; transfer instead of copying back.
       const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
       const out = own ? bytes : new Uint8Array(bytes);
-      parentPort.postMessage({ seq: m.seq, bytes: out, compression: used }, [out.buffer]);
+      const reply = { seq: m.seq, bytes: out, compression: used };
+      if (slots.has(m.seq)) {
+        reply.recycle = slots.get(m.seq);
+        slots.delete(m.seq);
+      }
+      parentPort.postMessage(reply, [out.buffer]);
     } else if (m.op === 'drop') {
       kept.delete(m.seq);
+      if (slots.has(m.seq)) {
+        parentPort.postMessage({ seq: 0, recycle: slots.get(m.seq) });
+        slots.delete(m.seq);
+      }
     }
   } catch (error) {
     parentPort.postMessage({ seq: m.seq, error: String(error && error.message || error) });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { BackupError } from '../errors.js';
+import type { ChunkBufferPool } from './chunk-buffer-pool.js';
 import {
   type EncodedObject,
   encodeObject,
@@ -39,10 +40,12 @@ export interface ChunkEncoder {
 export function createInProcessEncoder(
   key: DataKey | null,
   compression: Required<CompressionSetting>,
+  pool?: ChunkBufferPool,
 ): ChunkEncoder {
   return {
     submit(chunk: Buffer): PendingChunk {
       let plaintext: Buffer | null = chunk;
+      const recycle = () => pool?.release(pool.slotOf(chunk));
       const id = Promise.resolve(
         key ? hmacChunkId(key, chunk) : createHash('sha256').update(chunk).digest('hex'),
       );
@@ -53,9 +56,14 @@ export function createInProcessEncoder(
           if (!plaintext) throw new BackupError('internal_error', 'Chunk was already encoded or dropped');
           const data = plaintext;
           plaintext = null;
-          return encodeObject(data, { compression, aad, key });
+          try {
+            return await encodeObject(data, { compression, aad, key });
+          } finally {
+            recycle();
+          }
         },
         drop: () => {
+          if (plaintext) recycle();
           plaintext = null;
         },
       };
@@ -75,6 +83,8 @@ interface WorkerReply {
   bytes?: Uint8Array;
   compression?: CompressionAlgorithm;
   error?: string;
+  /** A pool slot the worker is done with. */
+  recycle?: number;
 }
 
 /** Resolves modules from this file, whether it runs as ESM, as the CJS build or under a test runner. */
@@ -87,8 +97,11 @@ export function createWorkerEncoder(
   key: DataKey | null,
   compression: Required<CompressionSetting>,
   workers: number,
+  buffers?: ChunkBufferPool,
 ): ChunkEncoder {
   const workerData = {
+    memory: buffers?.memory ?? null,
+    slotBytes: buffers?.slotBytes ?? 0,
     zstdPath: requireHere().resolve('zstd-napi'),
     compression: compression.algorithm,
     level: compression.level,
@@ -109,6 +122,7 @@ export function createWorkerEncoder(
   for (let i = 0; i < workers; i++) {
     const worker = new Worker(CHUNK_ENCODER_WORKER_SOURCE, { eval: true, workerData });
     worker.on('message', (reply: WorkerReply) => {
+      if (reply.recycle !== undefined) buffers?.release(reply.recycle);
       const waiter = waiting.get(reply.seq);
       if (!waiter) return;
       waiting.delete(reply.seq);
@@ -138,16 +152,23 @@ export function createWorkerEncoder(
     submit(chunk: Buffer): PendingChunk {
       const seq = ++seqCounter;
       const worker = pool[next++ % pool.length]!;
-      // Transfer the chunk's memory when it owns it whole; otherwise copy just its bytes.
-      const owned =
-        chunk.byteOffset === 0 &&
-        chunk.byteLength === chunk.buffer.byteLength &&
-        chunk.buffer instanceof ArrayBuffer;
-      const data = owned ? chunk : new Uint8Array(chunk);
       const size = chunk.length;
-      const id = request(worker, seq, { op: 'id', seq, data }, [data.buffer as ArrayBuffer]).then(
-        (r) => r.id!,
-      );
+      // A pooled chunk is read in place (the worker frees its slot); otherwise transfer the
+      // chunk's memory when it owns it whole, or copy just its bytes.
+      const slot = buffers ? buffers.slotOf(chunk) : -1;
+      let message: object;
+      let transfer: ArrayBuffer[] = [];
+      if (slot >= 0) message = { op: 'id', seq, slot, length: size };
+      else {
+        const owned =
+          chunk.byteOffset === 0 &&
+          chunk.byteLength === chunk.buffer.byteLength &&
+          chunk.buffer instanceof ArrayBuffer;
+        const data = owned ? chunk : new Uint8Array(chunk);
+        message = { op: 'id', seq, data };
+        transfer = [data.buffer as ArrayBuffer];
+      }
+      const id = request(worker, seq, message, transfer).then((r) => r.id!);
       let used = false;
       return {
         size,

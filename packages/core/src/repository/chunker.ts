@@ -1,4 +1,5 @@
 import { BackupError } from '../errors.js';
+import type { ChunkBufferPool } from './chunk-buffer-pool.js';
 
 /** Content-defined chunking parameters; recorded in `repo.json` so every run cuts the same way. */
 export interface ChunkerParams {
@@ -64,13 +65,15 @@ export function validateChunkerParams(params: ChunkerParams): ChunkerParams {
  * boundaries, and an edit only moves the boundaries near it.
  *
  * Streaming: holds one `maxSize` buffer plus the piece being copied in. Each yielded buffer
- * is the caller's alone (nothing else shares its memory).
+ * is the caller's alone (nothing else shares its memory); with a `pool`, it is the front of a
+ * pooled buffer (see {@link ChunkCutter}).
  */
 export async function* chunkStream(
   source: AsyncIterable<Uint8Array | string>,
   params: ChunkerParams = DEFAULT_CHUNKER_PARAMS,
+  pool?: ChunkBufferPool,
 ): AsyncGenerator<Buffer> {
-  const cutter = new ChunkCutter(params);
+  const cutter = new ChunkCutter(params, pool);
   for await (const piece of source) {
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
     const chunks = cutter.push(bytes);
@@ -87,6 +90,10 @@ const SCAN_BATCH = 64 * 1024;
  * into one buffer of `maxSize` (so tiny pieces cost a copy, not a list entry each), scanned in
  * place, and each chunk is copied out into a buffer of its own: the caller may transfer or
  * keep it without pinning anything else.
+ *
+ * With a {@link ChunkBufferPool} (whose slots hold at least `maxSize + 4` bytes), a chunk is
+ * instead the front of the slot it was gathered in (release the slot when done with it): the
+ * bytes after the cut move to a fresh slot, so nothing is copied out.
  */
 export class ChunkCutter {
   readonly #min: number;
@@ -94,16 +101,18 @@ export class ChunkCutter {
   readonly #max: number;
   readonly #maskS: number;
   readonly #maskL: number;
-  readonly #acc: Buffer;
-  /** The same memory as 32-bit words, for the hot loop (`#acc` is never pooled: offset 0). */
-  readonly #words: Uint32Array;
+  readonly #pool: ChunkBufferPool | undefined;
+  #acc: Buffer;
+  /** The same memory as 32-bit words, for the hot loop (`#acc` always starts at offset 0). */
+  #words: Uint32Array;
   /** Bytes of the current chunk in `#acc`. */
   #len = 0;
   /** How far the current chunk has been scanned; `#hash` is the gear hash up to there. */
   #scanned = 0;
   #hash = 0;
 
-  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS) {
+  /** @throws BackupError `invalid_backup_config` for bad parameters or pool buffers too small for them. */
+  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS, pool?: ChunkBufferPool) {
     validateChunkerParams(params);
     this.#min = params.minSize;
     this.#avg = params.avgSize;
@@ -111,8 +120,18 @@ export class ChunkCutter {
     const bits = Math.round(Math.log2(params.avgSize));
     this.#maskS = highMask(bits + 2);
     this.#maskL = highMask(bits - 2);
-    this.#acc = Buffer.alloc(params.maxSize + 4);
-    this.#words = new Uint32Array(this.#acc.buffer, this.#acc.byteOffset, this.#acc.length >>> 2);
+    if (pool && pool.slotBytes < params.maxSize + 4) {
+      throw new BackupError(
+        'invalid_backup_config',
+        'Chunk buffer pool too small for the chunker parameters',
+        {
+          details: { slotBytes: pool.slotBytes, maxSize: params.maxSize },
+        },
+      );
+    }
+    this.#pool = pool;
+    this.#acc = pool ? pool.take() : Buffer.alloc(params.maxSize + 4);
+    this.#words = wordsOf(this.#acc);
   }
 
   /** Feeds the next piece; returns the chunks completed by it (possibly none). */
@@ -133,7 +152,8 @@ export class ChunkCutter {
   finishAll(): Buffer[] {
     const out: Buffer[] = [];
     this.#cutAll(out);
-    if (this.#len > 0) out.push(this.#emit(this.#len));
+    if (this.#len > 0) out.push(this.#emit(this.#len, true));
+    else this.#pool?.release(this.#pool.slotOf(this.#acc));
     return out;
   }
 
@@ -142,7 +162,22 @@ export class ChunkCutter {
   }
 
   /** Copies the first `cut` bytes out as a chunk and moves the rest to the front. */
-  #emit(cut: number): Buffer {
+  #emit(cut: number, last = false): Buffer {
+    if (this.#pool) {
+      // The gathering buffer becomes the chunk; what follows the cut starts the next one.
+      const chunk = this.#acc.subarray(0, cut);
+      const rest = this.#len - cut;
+      if (!last || rest > 0) {
+        const next = this.#pool.take();
+        if (rest > 0) this.#acc.copy(next, 0, cut, this.#len);
+        this.#acc = next;
+        this.#words = wordsOf(next);
+      }
+      this.#len = rest;
+      this.#scanned = 0;
+      this.#hash = 0;
+      return chunk;
+    }
     const chunk = Buffer.allocUnsafe(cut);
     this.#acc.copy(chunk, 0, 0, cut);
     if (cut < this.#len) this.#acc.copyWithin(0, cut, this.#len);
@@ -185,6 +220,10 @@ export class ChunkCutter {
     this.#hash = h;
     return -1;
   }
+}
+
+function wordsOf(buffer: Buffer): Uint32Array {
+  return new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

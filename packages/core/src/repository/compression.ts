@@ -6,7 +6,7 @@ import type { CompressionAlgorithm } from './manifest.js';
 
 export interface CompressionSetting {
   algorithm: CompressionAlgorithm;
-  /** gzip 1–9 (default 6), brotli quality 0–11 (default 4), zstd 1–19 (default 3). */
+  /** gzip 1–9 (default 6), brotli quality 0–11 (default 4), zstd 1–19 (default 1). */
   level?: number;
 }
 
@@ -24,7 +24,9 @@ const LEVELS: Readonly<Record<CompressionAlgorithm, { min: number; max: number; 
   none: { min: 0, max: 0, default: 0 },
   gzip: { min: 1, max: 9, default: 6 },
   brotli: { min: 0, max: 11, default: 4 },
-  zstd: { min: 1, max: 19, default: 3 },
+  // Measured on COPY text in ~1 MiB chunks (bench/dataset): level 1 is ~1.7× faster than 3 AND
+  // ~5% smaller (215.8 vs 228.0 MB for the 1.2 GB dataset); 2 is between, 4–5 are larger still.
+  zstd: { min: 1, max: 19, default: 1 },
 };
 
 const gzip = promisify(zlib.gzip);

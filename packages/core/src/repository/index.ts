@@ -1,3 +1,4 @@
+export { ChunkBufferPool } from './chunk-buffer-pool.js';
 export * from './chunk-codec.js';
 export type { ChunkReader } from './chunk-decoder.js';
 export type { ChunkEncoder, PendingChunk } from './chunk-encoder.js';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
+import type { ChunkBufferPool } from './chunk-buffer-pool.js';
 import { decodeObject, encodeObject, HEADER_BYTES, parseObjectHeader } from './chunk-codec.js';
 import { type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
 import { type ChunkEncoder, createInProcessEncoder, createWorkerEncoder } from './chunk-encoder.js';
@@ -189,12 +190,17 @@ export class Repository {
    * (0 = on the calling thread). Close it when the run ends.
    * @throws BackupError `invalid_backup_config` for a bad compression setting.
    */
-  createChunkEncoder(options: { compression: CompressionSetting; workers?: number }): ChunkEncoder {
+  createChunkEncoder(options: {
+    compression: CompressionSetting;
+    workers?: number;
+    /** Where submitted pooled chunk buffers go back once encoded or dropped. */
+    pool?: ChunkBufferPool;
+  }): ChunkEncoder {
     const setting = normalizeCompression(options.compression);
     const workers = Math.max(0, Math.floor(options.workers ?? 0));
     return workers > 0
-      ? createWorkerEncoder(this.#writeKey, setting, workers)
-      : createInProcessEncoder(this.#writeKey, setting);
+      ? createWorkerEncoder(this.#writeKey, setting, workers, options.pool)
+      : createInProcessEncoder(this.#writeKey, setting, options.pool);
   }
 
   /** The associated data a chunk's stored bytes are bound to (for `ChunkEncoder.encode`). */

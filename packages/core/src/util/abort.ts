@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { BackupError } from '../errors.js';
 
 /** Throws `aborted` when the signal has fired. */
@@ -20,6 +21,10 @@ export function linkedAbortController(...parents: Array<AbortSignal | undefined>
   dispose: () => void;
 } {
   const controller = new AbortController();
+  // A run hangs many concurrent operations (streams, chunk writes, storage calls) on this one
+  // signal, each removing its listener when done: the default limit of 10 would warn
+  // (MaxListenersExceededWarning) without there being a leak.
+  setMaxListeners(0, controller.signal);
   const cleanups: Array<() => void> = [];
   for (const parent of parents) {
     if (!parent) continue;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
+  ChunkBufferPool,
   ChunkCutter,
   type ChunkerParams,
   chunkStream,
@@ -124,6 +125,39 @@ describe('chunker', () => {
       expect(c.length).toBeGreaterThanOrEqual(DEFAULT_CHUNKER_PARAMS.minSize);
       expect(c.length).toBeLessThanOrEqual(DEFAULT_CHUNKER_PARAMS.maxSize);
     }
+  });
+
+  it('cuts the same chunks into pooled shared slots, freeing and reusing them', () => {
+    const data = copyText(256 * 1024);
+    const parts = pieces(data, [3000, 17, 9000, 1]);
+    const plain = new ChunkCutter(SMALL);
+    const expected = [...parts.flatMap((p) => plain.push(p)), ...plain.finishAll()].map(digest);
+    // One push may complete several chunks (9000-byte pieces, 1 KiB minimum): enough slots for
+    // those plus the one being gathered; freeing each chunk's slot right away lets the run go on
+    // without fallback allocations.
+    const pool = new ChunkBufferPool(SMALL.maxSize + 4, 12);
+    const cutter = new ChunkCutter(SMALL, pool);
+    const got: string[] = [];
+    let pooled = 0;
+    const take = (chunks: Buffer[]) => {
+      for (const c of chunks) {
+        got.push(digest(c));
+        const slot = pool.slotOf(c);
+        if (slot >= 0) pooled++;
+        pool.release(slot);
+      }
+    };
+    for (const p of parts) take(cutter.push(p));
+    take(cutter.finishAll());
+    expect(got).toEqual(expected);
+    expect(pooled).toBe(expected.length);
+    expect(() => new ChunkCutter(SMALL, new ChunkBufferPool(SMALL.maxSize - 8, 2))).toThrow(/pool/i);
+    // With every slot taken, the cutter falls back to ordinary buffers and still cuts the same.
+    const tight = new ChunkBufferPool(SMALL.maxSize + 4, 1);
+    const fallback = new ChunkCutter(SMALL, tight);
+    const kept = [...parts.flatMap((p) => fallback.push(p)), ...fallback.finishAll()];
+    expect(kept.map(digest)).toEqual(expected);
+    expect(kept.filter((c) => tight.slotOf(c) >= 0)).toHaveLength(1);
   });
 
   it('rejects nonsensical parameters', () => {

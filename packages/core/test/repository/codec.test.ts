@@ -90,7 +90,7 @@ describe('chunk codec', () => {
 
   it('defaults and bounds compression levels', () => {
     expect(normalizeCompression({ algorithm: 'brotli' })).toEqual({ algorithm: 'brotli', level: 4 });
-    expect(normalizeCompression({ algorithm: 'zstd' })).toEqual({ algorithm: 'zstd', level: 3 });
+    expect(normalizeCompression({ algorithm: 'zstd' })).toEqual({ algorithm: 'zstd', level: 1 });
     expect(normalizeCompression({ algorithm: 'gzip' })).toEqual({ algorithm: 'gzip', level: 6 });
     for (const bad of [
       { algorithm: 'gzip', level: 0 },

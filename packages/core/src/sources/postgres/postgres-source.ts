@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { to as copyTo } from 'pg-copy-streams';
 import { BackupError } from '../../errors.js';
 import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from '../backup-source.js';
 import { captureSequences, captureTables, captureTypes, listTables } from './catalog-capture.js';
 import { type PostgresSourceConfig, parseSourceConfig } from './config.js';
 import { mapPgError, maskConnectionString, qualified, quoteIdent, SESSION_SETTINGS } from './connection.js';
+import { CopyOutStream } from './copy-out-stream.js';
 import { RowCounter } from './row-counter.js';
 import type { DatabaseSchema, TableEntryMetadata, TableSchema } from './schema-types.js';
 import { SnapshotPool } from './snapshot-pool.js';
@@ -129,7 +129,7 @@ export class PostgresSource implements BackupSource {
         signal.throwIfAborted();
         const client = await pool.acquire();
         const sql = `COPY ${qualified(table.schema, table.name)} (${copyColumns(table)}) TO STDOUT`;
-        const copy = client.query(copyTo(sql));
+        const copy = client.query(new CopyOutStream(sql));
         let finished = false;
         let released = false;
         const giveBack = (ok: boolean): void => {

@@ -1,0 +1,44 @@
+/**
+ * Chunk buffers for one backup run, as slots of one SharedArrayBuffer that the encoder
+ * workers see too. The chunker gathers a chunk in a slot and hands the slot's front out as
+ * the chunk; a worker reads it in place (only the slot number crosses threads) and frees the
+ * slot once the chunk is encoded or dropped.
+ *
+ * Why: a fresh buffer per chunk, or a transferred one, counts as new external memory on the
+ * receiving thread, and every ~64 MB of that makes V8 run a full garbage collection; fresh
+ * multi-megabyte buffers also cost page faults. Slots are allocated once and reused.
+ *
+ * When every slot is taken, `take` falls back to an ordinary buffer (`slotOf` → -1), which the
+ * encoder copies or transfers as before: the pool bounds its own memory, never the run.
+ */
+export class ChunkBufferPool {
+  /** Bytes of every slot (the chunker's maximum chunk size plus slack; a multiple of 8). */
+  readonly slotBytes: number;
+  readonly memory: SharedArrayBuffer;
+  readonly #free: number[] = [];
+
+  constructor(slotBytes: number, slots: number) {
+    this.slotBytes = Math.ceil(slotBytes / 8) * 8;
+    const count = Math.max(1, Math.floor(slots));
+    this.memory = new SharedArrayBuffer(this.slotBytes * count);
+    for (let i = count - 1; i >= 0; i--) this.#free.push(i);
+  }
+
+  /** A buffer of `slotBytes` (contents undefined), the caller's until its slot is released. */
+  take(): Buffer {
+    const slot = this.#free.pop();
+    if (slot === undefined) return Buffer.allocUnsafeSlow(this.slotBytes);
+    return Buffer.from(this.memory, slot * this.slotBytes, this.slotBytes);
+  }
+
+  /** The slot `chunk` starts in, or -1 when it is not the front of a slot of this pool. */
+  slotOf(chunk: Uint8Array): number {
+    if (chunk.buffer !== this.memory || chunk.byteOffset % this.slotBytes !== 0) return -1;
+    return chunk.byteOffset / this.slotBytes;
+  }
+
+  /** Frees a slot once nothing reads its bytes any more. */
+  release(slot: number): void {
+    if (slot >= 0 && !this.#free.includes(slot)) this.#free.push(slot);
+  }
+}
