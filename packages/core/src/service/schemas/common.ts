@@ -50,9 +50,8 @@ export const isoDateTime = () =>
     .string()
     .refine(
       (value) => /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value),
-      {
-        error: 'must be an ISO-8601 date or date-time',
-      },
+      // One issue per bad value: a malformed string is not also reported as an invalid date.
+      { error: 'must be an ISO-8601 date or date-time', abort: true },
     )
     .refine((value) => !Number.isNaN(new Date(value).getTime()), { error: 'is not a valid date' });
 
