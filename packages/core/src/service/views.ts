@@ -75,9 +75,20 @@ export function backupResultView(backup: BackupRecord): View {
   };
 }
 
-/** The `verification` block of a job status. */
-export function backupVerificationView(verification: VerificationRecord | null): View | null {
-  if (!verification) return null;
+/**
+ * The `verification` block of a job status. A backup nobody verified (verification disabled or
+ * skipped for the run) still gets the block, with status `not_verified`, so the shape is stable.
+ */
+export function backupVerificationView(verification: VerificationRecord | null): View {
+  if (!verification) {
+    return {
+      status: 'not_verified',
+      checksum_verified: false,
+      integrity_verified: false,
+      test_restore_verified: false,
+      verified_at: null,
+    };
+  }
   const result = verification.result ?? {};
   return {
     verification_id: verification.verification_id,
@@ -123,7 +134,8 @@ export function jobStatusView(
     duration: durationSeconds(execution.started_at, running ? now : execution.completed_at),
     estimated_completion: running ? execution.estimated_completion : null,
     result: backup ? backupResultView(backup) : null,
-    verification: backupVerificationView(verification),
+    // Like `result`: null while no backup exists (running, failed, cancelled).
+    verification: backup ? backupVerificationView(verification) : null,
     error: errorView(execution.error),
     next_run: job.next_run,
   };

@@ -164,12 +164,30 @@ describe('contract: management calls and listings', () => {
     expectIso(file?.verified_at);
   });
 
+  it('a run that skips verification still reports the verification block (not_verified)', async () => {
+    await writeFile(path.join(source, 'skip.txt'), 'skip\n'.repeat(100));
+    const run = await ctx.service.executeJob(job.job_id as string, {
+      execution_options: { skip_verification: true },
+    });
+    const status = await ctx.service.waitFor(run.execution_id as string, { timeoutMs: 60_000 });
+    expect(status.verification).toEqual({
+      status: 'not_verified',
+      checksum_verified: false,
+      integrity_verified: false,
+      test_restore_verified: false,
+      verified_at: null,
+    });
+    backups.push((status.result as View).backup_id as string);
+    executions.push(run.execution_id as string);
+  });
+
   it('createRestore takes created_by from the principal, never from the body', async () => {
     const target = await tempDir('contract-mgmt-restore');
     try {
       const body = {
         backup_id: backups[2],
         destination: { type: 'filesystem', path: target },
+        restore_options: { verify_after_restore: false },
         created_by: 'someone_else',
       };
       const withPrincipal = await ctx.service.createRestore(body, { principal: PRINCIPAL });
@@ -178,6 +196,7 @@ describe('contract: management calls and listings', () => {
       expect(done.status, JSON.stringify(done.error)).toBe('completed');
       expect((done.result as View).tables_restored).toBe(0);
       expect((done.result as View).records_restored as number).toBeGreaterThan(0);
+      expect(done.verification).toMatchObject({ status: 'skipped', verified_at: null });
     } finally {
       await rm(target, { recursive: true, force: true });
     }
@@ -198,10 +217,10 @@ describe('contract: management calls and listings', () => {
     expect(empty.job_breakdown).toEqual([]);
     expect(empty.time_series).toEqual([]);
     const all = await ctx.service.getAnalytics({ job_id: job.job_id });
-    expect(all.overview).toMatchObject({ total_backups: 3, successful_backups: 3, failed_backups: 0 });
+    expect(all.overview).toMatchObject({ total_backups: 4, successful_backups: 4, failed_backups: 0 });
     expect((all.job_breakdown as View[])[0]).toMatchObject({
       job_id: job.job_id,
-      backups: 3,
+      backups: 4,
       success_rate: 1,
     });
   });
@@ -210,6 +229,6 @@ describe('contract: management calls and listings', () => {
     await ctx.service.deleteJob(job.job_id as string);
     expect((await failure(ctx.service.getJob(job.job_id as string))).code).toBe('job_not_found');
     expect((await ctx.service.listJobs()).total).toBe(0);
-    expect((await ctx.service.listBackups()).total).toBe(3);
+    expect((await ctx.service.listBackups()).total).toBe(4);
   });
 });

@@ -109,7 +109,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
     });
     const first = record(await service.waitFor(String(custom.execution_id)));
     expect(first.status).toBe('completed');
-    expect(first.verification).toBeNull();
+    expect(first.verification).toMatchObject({ status: 'not_verified', verified_at: null });
 
     const plain = record(await service.executeJob(jobId));
     const second = record(await service.waitFor(String(plain.execution_id)));

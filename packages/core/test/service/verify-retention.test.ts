@@ -28,7 +28,7 @@ describe('verification, retention and analytics', () => {
       await writeFile(path.join(source, `day-${day}.txt`), `day ${day}\n`.repeat(1000));
       const run = await ctx.service.executeJob(jobId);
       const status = await ctx.service.waitFor(String(run.execution_id));
-      expect(status.verification).toBeNull();
+      expect(status.verification).toMatchObject({ status: 'not_verified', verified_at: null });
       backups.push(String((status.result as View).backup_id));
       clock.advance(24 * 3600 * 1000);
     }
