@@ -43,6 +43,7 @@ describe('contract: management calls and listings', () => {
   let job: View;
   const backups: string[] = [];
   const executions: string[] = [];
+  let firstRun: View;
 
   beforeAll(async () => {
     ctx = await makeService();
@@ -58,6 +59,7 @@ describe('contract: management calls and listings', () => {
       await writeFile(path.join(source, `run-${run}.txt`), `run ${run}\n`.repeat(2000));
       const started = await ctx.service.executeJob(job.job_id as string, run === 0 ? {} : undefined);
       executions.push(started.execution_id as string);
+      if (run === 0) firstRun = started;
       const status = await ctx.service.waitFor(started.execution_id as string, { timeoutMs: 60_000 });
       expect(status.status, JSON.stringify(status.error)).toBe('completed');
       backups.push((status.result as View).backup_id as string);
@@ -102,6 +104,17 @@ describe('contract: management calls and listings', () => {
       details: { issues: ['Unknown field: created_by'] },
     });
     expect((await ctx.service.getJob(job.job_id as string)).created_by).toBe(PRINCIPAL);
+  });
+
+  it('executeJob with an empty body fills the documented defaults', () => {
+    expect(firstRun.execution_options).toEqual({
+      priority: 'normal',
+      force_full_backup: false,
+      skip_verification: false,
+      notify_on_completion: true,
+    });
+    expect(firstRun.custom_parameters).toEqual({});
+    expect(firstRun.executed_by).toBeNull();
   });
 
   it('listExecutions pages the runs, newest first; executed_by is null without a principal', async () => {
