@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Interruptible } from './tcp-relay.js';
 
 export interface ChildServerSpec {
   /** For error messages, e.g. `azurite`. */
@@ -33,7 +34,7 @@ async function answersHttp(port: number): Promise<boolean> {
  * A storage server running as a separate Node process (so the test process's memory is the
  * driver's alone), on a fixed port so that it can be stopped and started again mid-test.
  */
-export class ChildServer {
+export class ChildServer implements Interruptible {
   readonly #spec: ChildServerSpec;
   #child: ChildProcess | undefined;
   #output = '';

@@ -1,19 +1,19 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { createS3Driver, type S3DriverOptions, type S3StorageDriver } from '@backupkit/storage-s3';
-import { type S3TestServer, startFauxqs, startS3rver } from '../../../test-support/servers/index.js';
+import {
+  type CloudFixture,
+  type S3TestServer,
+  startFauxqs,
+  TcpRelay,
+} from '../../../test-support/servers/index.js';
 
 /**
- * An S3 server process with a fresh bucket, started by `start()` (call it in `beforeAll`)
- * and removed by `close()`. Drivers write under the `backups/ci/` prefix.
+ * A fauxqs process with a fresh bucket, started by `start()` (call it in `beforeAll`) and
+ * removed by `close()`. Drivers write under the `backups/ci/` prefix.
  */
 export class S3Fixture {
-  readonly #kind: 'fauxqs' | 's3rver';
   #server: S3TestServer | undefined;
   readonly bucket = `bk-${Date.now().toString(36)}`;
-
-  constructor(kind: 'fauxqs' | 's3rver' = 'fauxqs') {
-    this.#kind = kind;
-  }
 
   get server(): S3TestServer {
     if (!this.#server) throw new Error('S3Fixture.start() was not called');
@@ -22,8 +22,8 @@ export class S3Fixture {
 
   /** Starts the server, creates the bucket and returns a driver. */
   start = async (): Promise<S3StorageDriver> => {
-    this.#server = this.#kind === 'fauxqs' ? await startFauxqs() : await startS3rver();
-    const admin = new S3Client({ ...this.#server.clientConfig, ...this.options() });
+    this.#server = await startFauxqs();
+    const admin = new S3Client({ ...this.server.clientConfig, ...this.options() });
     await admin.send(new CreateBucketCommand({ Bucket: this.bucket }));
     admin.destroy();
     return this.driver();
@@ -39,7 +39,6 @@ export class S3Fixture {
       endpoint: server.endpoint,
       forcePathStyle: true,
       credentials: server.credentials,
-      clientConfig: server.clientConfig,
     };
   }
 
@@ -50,4 +49,26 @@ export class S3Fixture {
   close = async (): Promise<void> => {
     await this.#server?.close();
   };
+
+  /**
+   * For the engine tests: drivers under `prefix`, quick to give up when the server is gone.
+   * With `relay`, drivers connect through a TcpRelay that the test can kill, since killing
+   * fauxqs itself would forget every object.
+   */
+  static async cloudFixture(options: { relay?: boolean } = {}): Promise<CloudFixture> {
+    const fixture = new S3Fixture();
+    await fixture.start();
+    const relay = options.relay
+      ? await TcpRelay.start(Number(new URL(fixture.server.endpoint).port))
+      : undefined;
+    const endpoint = relay ? `http://127.0.0.1:${relay.port}` : fixture.server.endpoint;
+    return {
+      server: relay ?? fixture.server.server,
+      driver: (prefix) => fixture.driver({ path: `engine/${prefix}`, endpoint, maxAttempts: 2 }),
+      close: async () => {
+        await relay?.kill();
+        await fixture.close();
+      },
+    };
+  }
 }

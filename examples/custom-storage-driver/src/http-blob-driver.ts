@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import {
+  BackupError,
+  type DriverCallOptions,
+  type GetOptions,
+  guardReadStream,
+  isTransientNetworkError,
+  type ObjectInfo,
+  ObjectKeyPrefix,
+  type PutOptions,
+  type StorageCapabilities,
+  type StorageDriver,
+} from '@backupkit/core';
+
+export interface HttpBlobDriverOptions {
+  /** The store's base URL, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** Key prefix inside the store (the destination's `path`). */
+  path?: string;
+}
+
+/** 1. Map every failure to a BackupError code: callers (and retries) switch on codes, never messages. */
+function toStoreError(error: unknown, operation: string, key: string, status?: number): BackupError {
+  if (error instanceof BackupError) return error;
+  const details = { key, operation, ...(status ? { status } : {}) };
+  const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new BackupError('aborted', `${operation} of ${key} was cancelled`, { cause: error, details });
+  }
+  if (status === 404) return new BackupError('not_found', `No object at ${key}`, { details });
+  if (status === 401 || status === 403)
+    return new BackupError('access_denied', `${operation} of ${key} was refused`, { details });
+  if (status === 429)
+    return new BackupError('throttled', `${operation} of ${key} was throttled`, { details });
+  if ((status !== undefined && status >= 500) || isTransientNetworkError(error)) {
+    return new BackupError('unavailable', `${operation} of ${key} failed: ${reason}`, {
+      cause: error,
+      details,
+    });
+  }
+  return new BackupError('storage_error', `${operation} of ${key} failed: ${reason}`, {
+    cause: error,
+    details,
+  });
+}
+
+/**
+ * A `StorageDriver` for the example HTTP blob store (see blob-server.ts), written only against
+ * `@backupkit/core`'s public interface. The store writes temp + rename, so puts are atomic;
+ * it honours ranges; it keeps no checksums — the capabilities say exactly that.
+ */
+export class HttpBlobStorageDriver implements StorageDriver {
+  readonly type = 'http-blob';
+  readonly capabilities: StorageCapabilities = { rangeReads: true, atomicPut: true, storeChecksums: false };
+  readonly #base: string;
+  /** 2. Validate keys and apply the destination's path prefix the way every driver does. */
+  readonly #keys: ObjectKeyPrefix;
+
+  constructor(options: HttpBlobDriverOptions) {
+    this.#base = options.url.replace(/\/+$/, '');
+    this.#keys = new ObjectKeyPrefix(options.path);
+  }
+
+  describe(key: string): string {
+    return `${this.#base}/o/${this.#keys.toName(key)}`;
+  }
+
+  #url(key: string): string {
+    return `${this.#base}/o/${encodeURIComponent(this.#keys.toName(key))}`;
+  }
+
+  /** 3. Stream the body: never collect it in memory. */
+  async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<void> {
+    const url = this.#url(key);
+    try {
+      const response = await fetch(url, {
+        method: 'PUT',
+        body: body instanceof Uint8Array ? body : (Readable.toWeb(body) as ReadableStream<Uint8Array>),
+        duplex: 'half',
+        signal: options.signal,
+      } as RequestInit);
+      if (response.status !== 201)
+        throw toStoreError(new Error(await response.text()), 'put', key, response.status);
+    } catch (error) {
+      if (body instanceof Readable) body.destroy();
+      throw toStoreError(error, 'put', key);
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<Readable> {
+    const url = this.#url(key);
+    const { range, signal } = options;
+    const headers: Record<string, string> = {};
+    if (range)
+      headers.range = `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal });
+    } catch (error) {
+      throw toStoreError(error, 'get', key);
+    }
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      throw toStoreError(new Error(response.statusText), 'get', key, response.status);
+    }
+    if (range?.length === 0) {
+      await response.body.cancel();
+      return Readable.from([]);
+    }
+    // 4. Errors while the caller reads the body are BackupErrors too, and the signal still stops it.
+    return guardReadStream(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), {
+      signal,
+      mapError: (error) => toStoreError(error, 'get', key),
+    });
+  }
+
+  async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
+    let response: Response;
+    try {
+      response = await fetch(this.#url(key), { method: 'HEAD', signal: options.signal });
+    } catch (error) {
+      throw toStoreError(error, 'head', key);
+    }
+    if (response.status === 404) return null;
+    if (!response.ok) throw toStoreError(new Error(response.statusText), 'head', key, response.status);
+    return {
+      key,
+      size: Number(response.headers.get('content-length') ?? 0),
+      lastModified: new Date(response.headers.get('x-mtime') ?? 0),
+    };
+  }
+
+  /** 5. Listings are async iterables that fetch page by page. */
+  async *list(prefix: string, options: DriverCallOptions = {}): AsyncIterable<ObjectInfo> {
+    const namePrefix = this.#keys.toListPrefix(prefix);
+    for (let page = 0; ; page++) {
+      let body: { items: { key: string; size: number; mtime: string }[]; more: boolean };
+      try {
+        const url = `${this.#base}/list?prefix=${encodeURIComponent(namePrefix)}&page=${page}`;
+        const response = await fetch(url, { signal: options.signal });
+        if (!response.ok) throw toStoreError(new Error(response.statusText), 'list', prefix, response.status);
+        body = (await response.json()) as typeof body;
+      } catch (error) {
+        throw toStoreError(error, 'list', prefix);
+      }
+      for (const item of body.items) {
+        const key = this.#keys.toKey(item.key);
+        if (key !== undefined) yield { key, size: item.size, lastModified: new Date(item.mtime) };
+      }
+      if (!body.more) return;
+    }
+  }
+
+  async delete(key: string, options: DriverCallOptions = {}): Promise<void> {
+    try {
+      const response = await fetch(this.#url(key), { method: 'DELETE', signal: options.signal });
+      if (!response.ok && response.status !== 404) {
+        throw toStoreError(new Error(response.statusText), 'delete', key, response.status);
+      }
+    } catch (error) {
+      throw toStoreError(error, 'delete', key);
+    }
+  }
+}
