@@ -71,3 +71,25 @@ export const nameList = () => z.array(nonEmptyString(500)).max(10_000);
 export const keyIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,127}$/, { error: 'must be a key id (letters, digits, _ . : / -)' });
+
+/**
+ * JSON Schema `anyOf` documenting a type-switched object (sources, restore targets): each
+ * built-in type's fields, plus "another registered type". Used as OpenAPI metadata only; the
+ * parsing itself dispatches on `type`.
+ */
+export function typeVariantsDoc(
+  schemas: Readonly<Record<string, z.ZodType>>,
+  otherDescription: string,
+): Record<string, unknown>[] {
+  const variants: Record<string, unknown>[] = Object.values(schemas).map((schema) => {
+    const { $schema: _omit, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+    return rest;
+  });
+  variants.push({
+    type: 'object',
+    description: otherDescription,
+    properties: { type: { type: 'string' } },
+    required: ['type'],
+  });
+  return variants;
+}

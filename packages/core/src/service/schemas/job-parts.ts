@@ -8,6 +8,7 @@ import {
   nameList,
   nonEmptyString,
   nonNegativeInt,
+  typeVariantsDoc,
 } from './common.js';
 
 const connectionString = z
@@ -59,6 +60,12 @@ export const sourceSchema = z
     if (result.success) return result.data as Record<string, unknown> & { type: string };
     for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
     return z.NEVER;
+  })
+  .meta({
+    anyOf: typeVariantsDoc(
+      BUILT_IN_SOURCE_SCHEMAS,
+      'A source kind registered with the service (`sources` option); its own fields',
+    ),
   });
 
 /**

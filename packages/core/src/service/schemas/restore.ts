@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameList, nonEmptyString, notificationsSchema } from './common.js';
+import { nameList, nonEmptyString, notificationsSchema, typeVariantsDoc } from './common.js';
 
 const connectionString = z
   .string()
@@ -50,6 +50,12 @@ export const restoreDestinationSchema = z
     if (result.success) return result.data as Record<string, unknown> & { type: string };
     for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
     return z.NEVER;
+  })
+  .meta({
+    anyOf: typeVariantsDoc(
+      BUILT_IN_TARGET_SCHEMAS,
+      'A restore target of a source kind registered with the service; its own fields',
+    ),
   });
 
 /** The spec's informational `source` (where the backup came from); secrets are sealed like a job's. */
