@@ -69,8 +69,12 @@ export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #clock: Clock;
   readonly #leaseMs: number;
+  readonly #pollMs: number;
   readonly #logger: SchedulerLogger;
   readonly #running = new Map<string, Running>();
+  /** Slots taken by `reserve()` for executions the caller inserts as running itself. */
+  #reserved = 0;
+  #claiming: Promise<string[]> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<TickResult> | null = null;
   #stopped = false;
@@ -80,9 +84,10 @@ export class Scheduler {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#pollMs = options.pollMs ?? 5000;
     this.#logger = options.logger ?? quietLogger;
     // Leases are renewed by ticks: a tick must come well before a lease can run out.
-    if ((options.pollMs ?? 5000) * 3 > this.#leaseMs) {
+    if (this.#pollMs * 3 > this.#leaseMs) {
       throw new BackupError('invalid_request', 'Scheduler pollMs must be at most a third of leaseMs', {
         details: { pollMs: options.pollMs ?? 5000, leaseMs: this.#leaseMs },
       });
@@ -94,13 +99,84 @@ export class Scheduler {
     return [...this.#running.values()].map((r) => r.execution);
   }
 
+  get #max(): number {
+    return Math.max(1, this.#options.maxConcurrent ?? 2);
+  }
+
+  /**
+   * Takes a slot for an execution the caller records as `running` (owner = this instance) itself,
+   * e.g. a manual run started at once. False when every slot is taken: record it `queued` instead.
+   * Follow with `runReserved` (after the insert) or `unreserve` (when the insert failed).
+   */
+  reserve(): boolean {
+    if (this.#running.size + this.#reserved >= this.#max) return false;
+    this.#reserved++;
+    return true;
+  }
+
+  /** Gives back a slot taken by `reserve()` without running anything. */
+  unreserve(): void {
+    this.#reserved = Math.max(0, this.#reserved - 1);
+  }
+
+  /** Runs (in the background) an execution recorded as running in a slot taken by `reserve()`. */
+  runReserved(execution: ExecutionRecord): void {
+    this.unreserve();
+    const leaseUntil = execution.lease_expires_at
+      ? Date.parse(execution.lease_expires_at)
+      : this.#clock.now().getTime() + this.#leaseMs;
+    this.#launch(execution, leaseUntil);
+  }
+
+  /** Aborts an execution this instance runs; false when it runs nowhere here. */
+  abort(executionId: string, reason?: unknown): boolean {
+    const entry = this.#running.get(executionId);
+    if (!entry) return false;
+    entry.controller.abort(reason);
+    return true;
+  }
+
+  /** Resolves when the execution (if this instance runs it) has ended. */
+  async settled(executionId: string): Promise<void> {
+    await this.#running.get(executionId)?.done;
+  }
+
+  /**
+   * Claims queued executions (highest priority first) into free slots and runs them; returns the
+   * ids started. Called by ticks, and whenever a slot frees up, so the queue moves without polling.
+   * Does nothing after `stop()`.
+   */
+  claimQueued(): Promise<string[]> {
+    this.#claiming ??= this.#claimQueued().finally(() => {
+      this.#claiming = null;
+    });
+    return this.#claiming;
+  }
+
+  async #claimQueued(): Promise<string[]> {
+    const started: string[] = [];
+    while (!this.#stopped && this.#running.size + this.#reserved < this.#max) {
+      const now = this.#clock.now();
+      const leaseUntil = now.getTime() + this.#leaseMs;
+      const execution = await this.#options.catalog.claimQueuedExecution(
+        this.#options.instanceId,
+        new Date(leaseUntil).toISOString(),
+        now.toISOString(),
+      );
+      if (execution === null) break;
+      this.#launch(execution, leaseUntil);
+      started.push(execution.execution_id);
+    }
+    return started;
+  }
+
   /** Runs a first tick at once (catching up missed runs), then one every `pollMs`. Idempotent. */
   async start(): Promise<void> {
     this.#stopped = false;
     if (this.#timer) return;
     this.#timer = setInterval(() => {
       void this.tick().catch(() => undefined);
-    }, this.#options.pollMs ?? 5000);
+    }, this.#pollMs);
     this.#timer.unref();
     await this.tick();
   }
@@ -114,6 +190,7 @@ export class Scheduler {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     await this.#ticking?.catch(() => undefined);
+    await this.#claiming?.catch(() => undefined);
     if (options.cancelRunning) {
       for (const r of this.#running.values())
         r.controller.abort(new BackupError('aborted', 'Service is stopping'));
@@ -169,55 +246,70 @@ export class Scheduler {
       });
     }
     await step('queue claim', async () => {
-      const max = Math.max(1, this.#options.maxConcurrent ?? 2);
-      while (!this.#stopped && this.#running.size < max) {
-        const now = this.#clock.now();
-        const leaseUntil = now.getTime() + this.#leaseMs;
-        const execution = await catalog.claimQueuedExecution(
-          this.#options.instanceId,
-          new Date(leaseUntil).toISOString(),
-          now.toISOString(),
-        );
-        if (execution === null) break;
-        this.#launch(execution, leaseUntil);
-        result.started.push(execution.execution_id);
-      }
+      // A claim started by a freed slot may be under way: wait for it, then claim what is left.
+      await this.#claiming?.catch(() => undefined);
+      result.started.push(...(await this.claimQueued()));
     });
     return result;
   }
 
   async #renewLeases(catalog: CatalogRepository, result: TickResult): Promise<void> {
-    const now = this.#clock.now().getTime();
     for (const [id, r] of this.#running) {
-      if (r.leaseUntil - now > (this.#leaseMs * 2) / 3) continue;
-      const current = await catalog.getExecution(id);
-      if (current === null || current.status !== 'running' || current.owner !== this.#options.instanceId) {
-        // Someone declared us dead (we stalled past the lease): stop, our result would not count.
-        r.controller.abort(
-          new BackupError('conflict', 'Execution lease was lost', { details: { execution_id: id } }),
-        );
-        result.lost.push(id);
-        continue;
-      }
-      r.leaseUntil = now + this.#leaseMs;
-      await catalog.updateExecution(id, { lease_expires_at: new Date(r.leaseUntil).toISOString() });
-      result.renewed.push(id);
+      const outcome = await this.#renew(catalog, id, r);
+      if (outcome) result[outcome].push(id);
     }
+  }
+
+  /** Renews one lease once a third of it is used; aborts the run when the lease was lost. */
+  async #renew(catalog: CatalogRepository, id: string, r: Running): Promise<'renewed' | 'lost' | null> {
+    const now = this.#clock.now().getTime();
+    if (r.leaseUntil - now > (this.#leaseMs * 2) / 3) return null;
+    const current = await catalog.getExecution(id);
+    // Ended meanwhile (its final write is in): nothing to renew.
+    if (!this.#running.has(id) || r.controller.signal.aborted) return null;
+    if (current === null || current.status !== 'running' || current.owner !== this.#options.instanceId) {
+      // Cancelled from another instance, or declared dead (we stalled past the lease): stop.
+      r.controller.abort(
+        new BackupError('conflict', 'Execution lease was lost', { details: { execution_id: id } }),
+      );
+      return 'lost';
+    }
+    r.leaseUntil = now + this.#leaseMs;
+    await catalog.updateExecution(id, { lease_expires_at: new Date(r.leaseUntil).toISOString() });
+    return 'renewed';
   }
 
   #launch(execution: ExecutionRecord, leaseUntil: number): void {
     const controller = new AbortController();
     const entry: Running = { execution, controller, leaseUntil, done: Promise.resolve() };
+    // Leases are renewed while the run lasts, with or without `start()` (ticks renew too).
+    const renewal = setInterval(() => {
+      void this.#renew(this.#options.catalog, execution.execution_id, entry).catch((error) =>
+        this.#logger.warn('Lease renewal failed', {
+          execution_id: execution.execution_id,
+          code: toBackupError(error).code,
+        }),
+      );
+    }, this.#pollMs);
+    renewal.unref();
     entry.done = (async () => {
       try {
         await this.#options.runExecution(execution, { signal: controller.signal });
       } catch (error) {
         await this.#recordFailure(execution, error);
       } finally {
+        clearInterval(renewal);
         this.#running.delete(execution.execution_id);
+        // The freed slot takes the next queued execution at once.
+        if (!this.#stopped) void this.claimQueued().catch((error) => this.#logQueueError(error));
       }
     })();
     this.#running.set(execution.execution_id, entry);
+  }
+
+  #logQueueError(error: unknown): void {
+    const e = toBackupError(error);
+    this.#logger.error('Scheduler queue claim failed', { code: e.code, message: e.message });
   }
 
   async #recordFailure(execution: ExecutionRecord, error: unknown): Promise<void> {

@@ -4,22 +4,19 @@ import { EventEmitter } from 'eventemitter3';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { loadOrCreateSecretKey, SecretBox } from '../catalog/secret-box.js';
 import { createSqliteCatalog } from '../catalog/sqlite-catalog.js';
-import { isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import { LocalKeyProvider } from '../keys/local-key-provider.js';
 import type { Notifier } from '../notify/notifier.js';
+import type { Scheduler } from '../schedule/scheduler.js';
 import type { SourceKind } from '../sources/backup-source.js';
 import type { StorageDriverFactory } from '../storage/storage-driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { BackupService, CallContext, View } from './backup-service.js';
 import { defaultSourceKinds } from './default-source-kinds.js';
 import type { BackupServiceEvents } from './events.js';
-import { ExecutionQueue } from './execution-queue.js';
-import { runExecution } from './execution-runner.js';
-import { type ExecutionTrigger, executionInProgressError, prepareExecution } from './execution-start.js';
+import { createServiceScheduler, startExecution } from './execution-scheduler.js';
 import * as jobs from './job-operations.js';
 import { defaultInstanceId, failOrphanedExecutions } from './recovery.js';
-import { type ExecuteJobParsed, executeJobSchema } from './schemas/execute.js';
 import type { SecretSealer } from './secrets.js';
 import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
 import { ServiceOperations } from './service-operations.js';
@@ -50,7 +47,10 @@ export interface BackupServiceOptions {
   clock?: Clock;
   /** Names this process in execution leases. Default `host:pid:random`. */
   instanceId?: string;
-  /** Executions this instance runs at once (default 2); more wait as `queued`. */
+  /**
+   * Executions this instance runs at once (default 2); more wait as `queued` in the catalog, where
+   * any instance with a free slot claims them (highest priority first).
+   */
   maxConcurrentExecutions?: number;
   logger?: ServiceLogger;
   /** Where job and restore notifications go (SMTP, webhooks); per job settings decide when. */
@@ -59,7 +59,10 @@ export interface BackupServiceOptions {
   leaseMs?: number;
   /** Minimum time between progress writes (default 500 ms). */
   progressIntervalMs?: number;
-  /** How often the scheduler looks for due schedules after `start()` (default 15 s). */
+  /**
+   * How often the scheduler ticks after `start()` (default 15 s, at most a third of `leaseMs`):
+   * due schedules, expired leases of dead instances, queued executions other instances left.
+   */
   schedulerIntervalMs?: number;
   /**
    * Garbage collection after retention spares unreferenced chunks stored less than this long ago
@@ -87,11 +90,9 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
   readonly #options: BackupServiceOptions;
   readonly #context: Omit<ServiceContext, 'sealer'> & { sealer: SecretSealer | null };
   readonly #ownsCatalog: boolean;
-  readonly #queue: ExecutionQueue;
+  readonly #scheduler: Scheduler;
   readonly #ops: ServiceOperations;
   #ready: Promise<void> | null = null;
-  #timer: NodeJS.Timeout | null = null;
-  #ticking: Promise<void> | null = null;
 
   constructor(options: BackupServiceOptions) {
     super();
@@ -118,8 +119,11 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       gcGraceMs: options.gcGraceMs ?? 60 * 60_000,
       retentionAfterBackup: options.retentionAfterBackup ?? true,
     };
-    this.#queue = new ExecutionQueue(options.maxConcurrentExecutions ?? 2);
-    this.#ops = new ServiceOperations(() => this.#ctx(), this.#queue, options.storagePrices);
+    this.#scheduler = createServiceScheduler(() => this.#ctx(), {
+      maxConcurrentExecutions: options.maxConcurrentExecutions,
+      intervalMs: options.schedulerIntervalMs,
+    });
+    this.#ops = new ServiceOperations(() => this.#ctx(), this.#scheduler, options.storagePrices);
   }
 
   #ctx(): ServiceContext {
@@ -137,6 +141,10 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
         this.#context.sealer = new SecretBox(key);
       }
       await failOrphanedExecutions(this.#ctx());
+      // Queued executions left in the catalog (by this or a stopped instance) need no `start()`.
+      void this.#scheduler
+        .claimQueued()
+        .catch((error) => this.#context.logger.error('Queue claim failed', { error: String(error) }));
     })().catch((error) => {
       this.#ready = null;
       throw error;
@@ -166,76 +174,9 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
   }
 
   executeJob(jobId: string, input?: unknown, call: CallContext = {}): Promise<View> {
-    return this.#call(() => this.#execute(jobId, input, call, { trigger: 'manual' }));
-  }
-
-  /** Records an execution and starts it (or queues it behind the concurrency limit). */
-  async #execute(jobId: string, input: unknown, call: CallContext, trigger: ExecutionTrigger): Promise<View> {
-    const context = this.#ctx();
-    const { execution, options } = await prepareExecution(context, jobId, input, call, trigger);
-    const slot = this.#queue.tryTake();
-    if (slot) {
-      execution.status = 'running';
-      execution.started_at = execution.created_at;
-    }
-    try {
-      await context.catalog.insertExecution(execution);
-    } catch (error) {
-      if (slot) this.#queue.release();
-      if (isBackupError(error, 'execution_in_progress'))
-        throw await executionInProgressError(context, jobId, error);
-      throw error;
-    }
-    if (slot) this.#launch(execution.execution_id, options);
-    else {
-      this.#queue.enqueue(execution.execution_id, execution.priority, () => {
-        void this.#startQueued(execution.execution_id, options);
-      });
-    }
-    return executionView(execution);
-  }
-
-  /** Runs an execution the scheduler queued (its options are on the record). */
-  async #adopt(executionId: string): Promise<void> {
-    const execution = await this.#context.catalog.getExecution(executionId);
-    if (execution?.status !== 'queued') return;
-    const options = executeJobSchema.parse({
-      execution_options: execution.execution_options,
-      custom_parameters: execution.custom_parameters,
-    });
-    if (this.#queue.tryTake()) await this.#startQueued(executionId, options);
-    else
-      this.#queue.enqueue(
-        executionId,
-        execution.priority,
-        () => void this.#startQueued(executionId, options),
-      );
-  }
-
-  #launch(executionId: string, options: ExecuteJobParsed): void {
-    this.#context.tracker.start(executionId, async (signal) => {
-      try {
-        await runExecution(this.#ctx(), executionId, options, signal);
-      } finally {
-        this.#queue.release();
-      }
-    });
-  }
-
-  async #startQueued(executionId: string, options: ExecuteJobParsed): Promise<void> {
-    try {
-      await this.#context.catalog.updateExecution(executionId, {
-        status: 'running',
-        started_at: this.#context.clock.now().toISOString(),
-      });
-      this.#launch(executionId, options);
-    } catch (error) {
-      this.#queue.release();
-      this.#context.logger.error('Could not start a queued execution', {
-        execution_id: executionId,
-        error: String(error),
-      });
-    }
+    return this.#call(async (c) =>
+      executionView(await startExecution(c, this.#scheduler, jobId, input, call)),
+    );
   }
 
   getJobStatus(jobId: string, query?: { execution_id?: string }): Promise<View> {
@@ -275,30 +216,18 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     return this.#call(() => this.#ops.waitFor(id, options.timeoutMs));
   }
 
+  /** Starts the scheduler: a first tick at once (catching up missed runs), then one per interval. */
   async start(): Promise<void> {
     await this.#init();
-    if (this.#timer) return;
-    const interval = this.#options.schedulerIntervalMs ?? 15_000;
-    const tick = () => {
-      this.#ticking ??= this.#ops
-        .runDueSchedules((executionId) => this.#adopt(executionId))
-        .catch((error) => this.#context.logger.error('Scheduler tick failed', { error: String(error) }))
-        .finally(() => {
-          this.#ticking = null;
-        });
-    };
-    this.#timer = setInterval(tick, interval);
-    this.#timer.unref();
-    tick();
-    // The first pass (catch-up of missed runs) is part of starting.
-    await this.#ticking;
+    await this.#scheduler.start();
   }
 
+  /**
+   * Stops ticking and waits for running work (with `cancelRunning`, cancels it). Queued executions
+   * stay queued in the catalog for another instance or the next start.
+   */
   async stop(options: { cancelRunning?: boolean } = {}): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#ticking;
-    if (options.cancelRunning && this.#ready && this.#queue.pending > 0) await this.#ops.cancelQueued();
+    await this.#scheduler.stop(options);
     await this.#context.tracker.drain(options.cancelRunning === true);
     if (this.#ownsCatalog && this.#ready) {
       await this.#ready.catch(() => {});

@@ -72,7 +72,7 @@ export interface RunExecutionResult {
 
 /**
  * The background body of an execution: source → engine → repository, then the backup row,
- * verification and the final status. Records every outcome (completed, failed, cancelled)
+ * verification and the final status. Its lease is renewed by the scheduler that runs it. Records every outcome (completed, failed, cancelled)
  * in the catalog and emits the matching event; never throws.
  */
 export async function runExecution(
@@ -92,19 +92,6 @@ export async function runExecution(
   const secrets = [...secretValues(sourceConfig), ...secretValues(destination)];
   let backup: BackupRecord | null = null;
   let lastProgressWrite = 0;
-  const heartbeat = setInterval(
-    () => {
-      void writes
-        .run(() =>
-          catalog.updateExecution(executionId, {
-            lease_expires_at: new Date(context.clock.now().getTime() + context.leaseMs).toISOString(),
-          }),
-        )
-        .catch(() => {});
-    },
-    Math.max(1000, Math.floor(context.leaseMs / 3)),
-  );
-  heartbeat.unref();
 
   context.events.emit('execution.started', {
     id: executionId,
@@ -307,7 +294,5 @@ export async function runExecution(
       await notifyExecution(context, job, execution, null, []);
     }
     return { execution, backup: null };
-  } finally {
-    clearInterval(heartbeat);
   }
 }

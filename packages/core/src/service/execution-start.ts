@@ -61,8 +61,8 @@ async function initialEstimate(context: ServiceContext, jobId: string, startedAt
 }
 
 /**
- * Validates an execute request and builds the execution record (`queued`; the caller marks it
- * `running` when it takes a slot). Nothing is recorded here.
+ * Validates an execute request and builds the execution record (`queued`, no owner; the caller
+ * marks it `running` with owner and lease when it takes a slot). Nothing is recorded here.
  * @throws BackupError `job_not_found`, `validation_failed`, `invalid_backup_config`.
  */
 export async function prepareExecution(
@@ -89,8 +89,9 @@ export async function prepareExecution(
     trigger: trigger.trigger,
     scheduled_for: trigger.scheduled_for ?? null,
     priority: EXECUTION_PRIORITY[options.execution_options.priority],
-    owner: context.instanceId,
-    lease_expires_at: new Date(now.getTime() + context.leaseMs).toISOString(),
+    // Queued executions belong to no instance: whichever has a free slot claims them.
+    owner: null,
+    lease_expires_at: null,
     created_at: now.toISOString(),
     started_at: null,
     completed_at: null,

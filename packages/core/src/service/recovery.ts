@@ -28,8 +28,10 @@ function ownerIsDead(context: ServiceContext, execution: ExecutionRecord, now: D
 }
 
 /**
- * Marks executions that a dead process left `running` or `queued` as failed, so their jobs can
- * run again. Run at start-up, before this instance starts any work of its own.
+ * Marks executions that a dead process left `running` as failed, so their jobs can run again.
+ * Run at start-up, before this instance starts any work of its own. (Queued executions belong to
+ * no instance; they stay queued for whichever claims them. Dead instances elsewhere are found by
+ * the scheduler's lease sweep.)
  */
 export async function failOrphanedExecutions(context: ServiceContext): Promise<string[]> {
   const now = context.clock.now();
@@ -38,7 +40,7 @@ export async function failOrphanedExecutions(context: ServiceContext): Promise<s
   let skipped = 0;
   for (;;) {
     const page = await context.catalog.listExecutions({
-      status: ['running', 'queued'],
+      status: ['running'],
       limit: 500,
       offset: skipped,
     });

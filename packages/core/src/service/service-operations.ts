@@ -1,12 +1,11 @@
 import { BackupError } from '../errors.js';
+import type { Scheduler } from '../schedule/scheduler.js';
 import { newId } from '../util/ids.js';
 import { analyticsView, DEFAULT_STORAGE_PRICES } from './analytics.js';
 import type { CallContext, View } from './backup-service.js';
-import type { ExecutionQueue } from './execution-queue.js';
 import { loadJob } from './job-operations.js';
 import { loadBackup, prepareRestore, runRestoreJob } from './restore-operations.js';
 import { applyRetentionPolicy } from './retention-operations.js';
-import { runSchedulePass } from './schedule-pass.js';
 import { listExecutionsQuerySchema } from './schemas/execute.js';
 import { analyticsQuerySchema, listBackupsQuerySchema } from './schemas/queries.js';
 import { verifyBackupSchema } from './schemas/verify.js';
@@ -28,16 +27,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The service's read and background operations besides jobs and execution start. */
 export class ServiceOperations {
   readonly #context: () => ServiceContext;
-  readonly #queue: ExecutionQueue;
+  readonly #scheduler: Scheduler;
   readonly #prices: Record<string, Record<string, number>>;
 
   constructor(
     context: () => ServiceContext,
-    queue: ExecutionQueue,
+    scheduler: Scheduler,
     prices?: Record<string, Record<string, number>>,
   ) {
     this.#context = context;
-    this.#queue = queue;
+    this.#scheduler = scheduler;
     this.#prices = prices ?? DEFAULT_STORAGE_PRICES;
   }
 
@@ -87,7 +86,8 @@ export class ServiceOperations {
   }
 
   /**
-   * Cancels a queued or running execution: nothing of it is committed.
+   * Cancels a queued execution (whoever queued it) or one running on this instance: nothing of it
+   * is committed. An execution running on another instance is not reachable from here (`conflict`).
    * @throws BackupError `execution_not_found`, `conflict` when it already ended or runs on another instance.
    */
   async cancelExecution(executionId: string): Promise<View> {
@@ -98,36 +98,23 @@ export class ServiceOperations {
         details: { execution_id: executionId, status: execution.status },
       });
     }
-    if (this.#queue.remove(executionId)) {
+    if (execution.status === 'queued') {
+      // If an instance claims it meanwhile, its next lease renewal sees `cancelled` and aborts the run.
       const cancelled = await context.catalog.updateExecution(executionId, {
         status: 'cancelled',
         completed_at: nowIso(context),
+        lease_expires_at: null,
         error: { code: 'aborted', message: 'The execution was cancelled before it started' },
       });
       return executionView(cancelled);
     }
-    if (!context.tracker.abort(executionId)) {
+    if (!this.#scheduler.abort(executionId)) {
       throw new BackupError('conflict', 'The execution runs on another instance', {
         details: { execution_id: executionId, owner: execution.owner },
       });
     }
-    await context.tracker.settled(executionId);
+    await this.#scheduler.settled(executionId);
     return executionView(await this.#execution(executionId));
-  }
-
-  /** Marks every execution still waiting for a slot cancelled (stop with `cancelRunning`). */
-  async cancelQueued(): Promise<void> {
-    const context = this.#context();
-    const page = await context.catalog.listExecutions({ status: ['queued'], limit: 500, offset: 0 });
-    for (const execution of page.items) {
-      if (execution.owner === context.instanceId && this.#queue.remove(execution.execution_id)) {
-        await context.catalog.updateExecution(execution.execution_id, {
-          status: 'cancelled',
-          completed_at: nowIso(context),
-          error: { code: 'aborted', message: 'The service stopped before the execution started' },
-        });
-      }
-    }
   }
 
   async listBackups(queryInput: unknown): Promise<View> {
@@ -284,10 +271,5 @@ export class ServiceOperations {
     throw new BackupError('invalid_request', 'waitFor takes an execution, restore or verification id', {
       details: { id },
     });
-  }
-
-  /** See `runSchedulePass`. */
-  runDueSchedules(adopt: (executionId: string) => Promise<void>): Promise<void> {
-    return runSchedulePass(this.#context(), adopt);
   }
 }
