@@ -7,6 +7,7 @@ import { selectFilesystemEntries } from '../sources/filesystem/filesystem-restor
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import type { CallContext, View } from './backup-service.js';
+import { notifyRestore } from './notifications.js';
 import { selectRestoreTables } from './restore-selection.js';
 import { type CreateRestoreParsed, createRestoreSchema } from './schemas/restore.js';
 import { scrubMessage, sealConfig, secretValues, unsealConfig } from './secrets.js';
@@ -222,6 +223,7 @@ export async function runRestoreJob(
       id: restoreId,
       status: restoreStatusView(restore, nowIso(context)),
     });
+    await notifyRestore(context, restore);
   } catch (thrown) {
     const cancelled = signal.aborted;
     const error = cancelled
@@ -238,6 +240,7 @@ export async function runRestoreJob(
       status: restoreStatusView(restore, nowIso(context)),
       error: new BackupError(error.code, message, { details: error.details }),
     });
+    if (!cancelled) await notifyRestore(context, restore);
   }
 }
 

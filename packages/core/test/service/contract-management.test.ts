@@ -1,6 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { View } from '@backupkit/core';
+import type { NotificationMessage, Notifier, View } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectIso, expectKeys, PRINCIPAL } from './contract-fixtures.js';
 import { fsJob, makeService, makeTree, tempDir } from './helpers.js';
@@ -36,6 +36,15 @@ async function failure(
   return error as { code: string; details: Record<string, unknown> };
 }
 
+/** Keeps what it was sent. */
+class RecordingNotifier implements Notifier {
+  readonly channel = 'recording';
+  readonly messages: NotificationMessage[] = [];
+  async send(message: NotificationMessage): Promise<void> {
+    this.messages.push(message);
+  }
+}
+
 /** API.md's management calls: same conventions as the spec's eight endpoints. */
 describe('contract: management calls and listings', () => {
   let ctx: Awaited<ReturnType<typeof makeService>>;
@@ -44,9 +53,10 @@ describe('contract: management calls and listings', () => {
   const backups: string[] = [];
   const executions: string[] = [];
   let firstRun: View;
+  const notifier = new RecordingNotifier();
 
   beforeAll(async () => {
-    ctx = await makeService();
+    ctx = await makeService({ notifiers: [notifier] });
     source = await tempDir('contract-mgmt');
     await makeTree(source, 8);
     job = await ctx.service.createJob(
@@ -201,6 +211,7 @@ describe('contract: management calls and listings', () => {
         backup_id: backups[2],
         destination: { type: 'filesystem', path: target },
         restore_options: { verify_after_restore: false },
+        notifications: { on_success: true, recipients: ['ops@delivery.com'] },
         created_by: 'someone_else',
       };
       const withPrincipal = await ctx.service.createRestore(body, { principal: PRINCIPAL });
@@ -210,6 +221,10 @@ describe('contract: management calls and listings', () => {
       expect((done.result as View).tables_restored).toBe(0);
       expect((done.result as View).records_restored as number).toBeGreaterThan(0);
       expect(done.verification).toMatchObject({ status: 'skipped', verified_at: null });
+      // The restore's own notifications block is honoured (the job has none).
+      await expect
+        .poll(() => notifier.messages.map((m) => [m.kind, m.outcome, m.backup_id, m.recipients]))
+        .toEqual([['restore', 'success', backups[2], ['ops@delivery.com']]]);
     } finally {
       await rm(target, { recursive: true, force: true });
     }
