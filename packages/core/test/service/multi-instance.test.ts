@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type BackupService,
+  createBackupService,
+  createPostgresCatalog,
+  ManualClock,
+  type PostgresCatalog,
+  type View,
+} from '@backupkit/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTempDatabase, type TempDatabase } from '../../../../test-support/postgres.js';
+import { fsJob, makeTree, tempDir, testKeys } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls (real time) until `check` holds; the schedule itself runs on the ManualClock. */
+async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await sleep(50);
+  }
+}
+
+describe('several service instances on one PostgreSQL catalog', () => {
+  const dirs: string[] = [];
+  const databases: TempDatabase[] = [];
+  let services: BackupService[] = [];
+  let catalogs: PostgresCatalog[] = [];
+  let localRoot: string;
+  let source: string;
+
+  beforeAll(async () => {
+    localRoot = await tempDir('multi-storage');
+    source = await tempDir('multi-src');
+    dirs.push(localRoot, source);
+    await makeTree(source, 3);
+  });
+  afterEach(async () => {
+    await Promise.all(services.map((s) => s.stop({ cancelRunning: true })));
+    await Promise.all(catalogs.map((c) => c.close()));
+    services = [];
+    catalogs = [];
+  });
+  afterAll(async () => {
+    for (const db of databases) await db.drop();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** `count` instances, each with its own pool on one fresh database and one shared storage root. */
+  async function instances(count: number, clock: ManualClock, max: number[]): Promise<BackupService[]> {
+    const db = await createTempDatabase('bk_multi');
+    databases.push(db);
+    for (let i = 0; i < count; i++) {
+      const catalog = createPostgresCatalog({ connectionString: db.url, maxConnections: 4 });
+      catalogs.push(catalog);
+      services.push(
+        createBackupService({
+          catalog,
+          clock,
+          dataDir: await tempDir(`multi-${i}`),
+          storage: { localRoot },
+          keys: testKeys(),
+          secretKey: Buffer.alloc(32, 1),
+          instanceId: `instance-${i}`,
+          maxConcurrentExecutions: max[i] ?? 2,
+          // Real-time ticks, so claims race between instances; schedule times come from the clock.
+          schedulerIntervalMs: 40,
+          progressIntervalMs: 20,
+        }),
+      );
+    }
+    // One instance creates the schema before the others open it.
+    await services[0]!.health();
+    return services;
+  }
+
+  it('runs each of 24 occurrences due the same minute exactly once across 3 instances', async () => {
+    const clock = new ManualClock('2024-01-15T12:00:00Z');
+    const [a, b, c] = await instances(3, clock, [2, 2, 2]);
+    const jobIds: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const job = await a!.createJob(
+        fsJob(source, {
+          job_name: `Job ${i}`,
+          destination: { type: 'local', path: `multi-${i}` },
+          schedule: { frequency: '*/5 * * * *', timezone: 'UTC' },
+        }),
+      );
+      expect(job.next_run).toBe('2024-01-15T12:05:00.000Z');
+      jobIds.push(String(job.job_id));
+    }
+    await Promise.all([a!.start(), b!.start(), c!.start()]);
+    expect((await a!.listExecutions(jobIds[0]!)).total).toBe(0);
+
+    clock.set('2024-01-15T12:05:00Z');
+    const finished = async () => {
+      for (const jobId of jobIds) {
+        const listed = (await b!.listExecutions(jobId)).executions as View[];
+        if (listed.length === 0 || listed.some((e) => e.status === 'queued' || e.status === 'running'))
+          return false;
+      }
+      return true;
+    };
+    await until(finished);
+    await sleep(200); // more ticks of every instance: nothing runs twice
+
+    const owners = new Map<string, number>();
+    for (const jobId of jobIds) {
+      const listed = (await c!.listExecutions(jobId)).executions as View[];
+      expect(listed, jobId).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ status: 'completed', trigger: 'schedule' });
+      const record = await catalogs[0]!.getExecution(String(listed[0]!.execution_id));
+      owners.set(String(record?.owner), (owners.get(String(record?.owner)) ?? 0) + 1);
+      expect((await a!.getJob(jobId)).next_run).toBe('2024-01-15T12:10:00.000Z');
+    }
+    console.info(`multi-instance: executions per instance ${JSON.stringify(Object.fromEntries(owners))}`);
+    expect([...owners.values()].reduce((x, y) => x + y, 0)).toBe(24);
+    expect([...owners.keys()].every((o) => /^instance-[012]$/.test(o))).toBe(true);
+  });
+
+  it('a manual run queued on a full instance is run by an idle one, highest priority first', async () => {
+    const clock = new ManualClock('2024-01-15T12:00:00Z');
+    const [a, b] = await instances(2, clock, [1, 1]);
+    const big = await tempDir('multi-big');
+    dirs.push(big);
+    await mkdir(path.join(big, 'd'), { recursive: true });
+    // Random data does not compress: keeps instance-0's only slot busy while the others run.
+    for (let i = 0; i < 16; i++) await writeFile(path.join(big, 'd', `f${i}.bin`), randomBytes(4 << 20));
+    const busyJob = await a!.createJob(fsJob(big, { destination: { type: 'local', path: 'busy' } }));
+    const busy = await a!.executeJob(String(busyJob.job_id));
+    expect(busy.status).toBe('running');
+
+    const queued: Record<string, View> = {};
+    for (const priority of ['low', 'normal', 'high'] as const) {
+      const job = await a!.createJob(fsJob(source, { destination: { type: 'local', path: priority } }));
+      queued[priority] = await a!.executeJob(String(job.job_id), { execution_options: { priority } });
+      expect(queued[priority]!.status).toBe('queued');
+    }
+    const started: string[] = [];
+    b!.on('execution.started', (event) => started.push(event.id));
+    await b!.start(); // instance-1 is idle: it claims the queue, one at a time (its limit is 1)
+
+    for (const priority of ['high', 'normal', 'low']) {
+      const done = await b!.waitFor(String(queued[priority]!.execution_id), { timeoutMs: 60_000 });
+      expect(done.status).toBe('completed');
+    }
+    expect(started).toEqual(['high', 'normal', 'low'].map((p) => queued[p]!.execution_id));
+    for (const priority of ['low', 'normal', 'high']) {
+      const record = await catalogs[1]!.getExecution(String(queued[priority]!.execution_id));
+      expect(record?.owner).toBe('instance-1');
+    }
+    // instance-0 was busy all along (its run is cancelled by stop({ cancelRunning }) after the test).
+    expect((await a!.getJobStatus(String(busyJob.job_id))).status).toBe('running');
+  });
+});
