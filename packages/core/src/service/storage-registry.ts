@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { LocalStorageDriver } from '../storage/local-driver.js';
+import { ObjectKeyPrefix } from '../storage/object-key-prefix.js';
 import type { DestinationConfig, StorageDriver, StorageDriverFactory } from '../storage/storage-driver.js';
 import { invalidConfig } from './validate.js';
 
@@ -56,6 +57,15 @@ export class StorageRegistry {
       );
     }
     if (destination.type === 'local') this.localPath(destination);
+    else if (typeof destination.path === 'string') {
+      // Object stores take `path` as a key prefix: `..`, `.` segments, backslashes and NUL are
+      // refused by the drivers at run time; say so when the job is created instead.
+      try {
+        new ObjectKeyPrefix(destination.path);
+      } catch (error) {
+        throw invalidConfig('destination.path', error instanceof Error ? error.message : 'Invalid path');
+      }
+    }
   }
 
   /** @throws BackupError `invalid_backup_config` for an unknown type; whatever the factory throws. */

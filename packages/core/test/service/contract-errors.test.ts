@@ -36,6 +36,8 @@ describe('contract: documented errors', () => {
   beforeAll(async () => {
     dataDir = await tempDir('contract-errors');
     service = createBackupService({
+      // A registered object store (never reached: these jobs are refused or never run).
+      storage: { drivers: { s3: () => Promise.reject(new Error('not used')) } },
       catalog: createMemoryCatalog(),
       dataDir,
       secretKey: Buffer.alloc(32, 1),
@@ -143,6 +145,7 @@ describe('contract: documented errors', () => {
       ],
       [{ ...base, schedule: { frequency: '61 * * * *', timezone: 'UTC' } }, 'schedule.frequency'],
       [{ ...base, destination: { type: 'local', path: '../../outside' } }, 'destination.path'],
+      [{ ...base, destination: { type: 's3', bucket: 'b', path: 'db/../../other' } }, 'destination.path'],
     ];
     for (const [body, field] of cases) {
       const error = await failure(service.createJob(body));
