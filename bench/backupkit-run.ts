@@ -21,6 +21,8 @@ const keyProvider = new LocalKeyProvider({ bench: Buffer.alloc(32, 7) });
 // Unset: the library's default zstd level.
 const level = process.env.BENCH_ZSTD_LEVEL ? Number(process.env.BENCH_ZSTD_LEVEL) : undefined;
 const parallel = Number(process.env.BENCH_PARALLEL ?? 2);
+// Unset: the engine's defaults.
+const workers = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : undefined;
 const repository = await Repository.open(new LocalStorageDriver({ root: repoDir }), {
   keyProvider,
   encryption: { enabled: true, keyId: 'bench' },
@@ -38,6 +40,7 @@ if (command === 'backup') {
     backupId: `backup_${randomBytes(8).toString('hex')}`,
     backupType: parent ? 'incremental' : 'full',
     compression: level === undefined ? { algorithm: 'zstd' } : { algorithm: 'zstd', level },
+    ...(workers === undefined ? {} : { encoderWorkers: workers }),
   });
   process.stdout.write(`${JSON.stringify({ backup_id: manifest.backup_id, totals: manifest.totals })}\n`);
 } else if (command === 'restore') {
@@ -47,7 +50,12 @@ if (command === 'backup') {
     { connection_string: url, create_missing_tables: true },
     { parallel_restore: true, max_parallel_jobs: parallel },
   );
-  const result = await runRestore({ repository, manifest, target });
+  const result = await runRestore({
+    repository,
+    manifest,
+    target,
+    ...(workers === undefined ? {} : { decoderWorkers: workers }),
+  });
   process.stdout.write(`${JSON.stringify({ records: result.records, bytes: result.bytes })}\n`);
 } else {
   throw new Error(`unknown command ${command}`);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
@@ -28,7 +27,7 @@ export interface RunBackupOptions {
   /** Chunks in flight at once, from hashing to stored (default: 2 per encoder worker + 2, at least 4). */
   chunkConcurrency?: number;
   /**
-   * Chunk memory in flight at once, from cutting to stored (default 40 MiB, whatever the number
+   * Chunk memory in flight at once, from cutting to stored (default 32 MiB, whatever the number
    * of workers): bounds the run's memory. A chunk pins a buffer of the chunker's maximum size.
    */
   maxInFlightBytes?: number;
@@ -72,13 +71,15 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     // Chunks are cut straight into slots of shared memory the workers read in place: no
     // per-chunk allocation, copy-out or transfer (see ChunkBufferPool). Enough slots for the
     // chunks in flight plus one being gathered per entry read in parallel.
-    const maxInFlightBytes = options.maxInFlightBytes ?? 40 * 1024 * 1024;
-    const slotBytes = repository.chunkerParams.maxSize + 8;
+    const maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
+    // Room for a stored object too (header and tag), which the workers write over the plaintext.
+    const slotBytes = repository.chunkerParams.maxSize + 64;
     const pool = new ChunkBufferPool(
       slotBytes,
       Math.ceil(maxInFlightBytes / slotBytes) + Math.max(1, plan.parallelism),
     );
-    encoder = repository.createChunkEncoder({ compression, workers, pool });
+    const activeEncoder = repository.createChunkEncoder({ compression, workers, pool });
+    encoder = activeEncoder;
     const activeWriter = new ChunkWriter({
       repository,
       encoder,
@@ -119,6 +120,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
         entries[index] = await backupEntry(entry, {
           repository,
           writer: activeWriter,
+          encoder: activeEncoder,
           pool,
           full: context.full,
           signal,
@@ -191,6 +193,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
 interface EntryContext {
   repository: Repository;
   writer: ChunkWriter;
+  encoder: ChunkEncoder;
   pool: ChunkBufferPool;
   full: boolean;
   signal: AbortSignal;
@@ -227,7 +230,8 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
   stream.on('error', () => {}); // reported through the iteration below; never unobserved
   const onAbort = () => stream.destroy(abortedError(ctx.signal));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const hash = createHash('sha256');
+  // The entry's SHA-256 runs beside the main thread (in an encoder worker) when it can.
+  const hash = ctx.encoder.openDigest();
   const ids: Promise<string>[] = [];
   const sizes: number[] = [];
   let size = 0;
@@ -235,9 +239,8 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     for await (const chunk of chunkStream(stream as Readable, ctx.repository.chunkerParams, ctx.pool)) {
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       const length = chunk.length;
-      hash.update(chunk);
       // The writer takes the buffer over (it may be transferred to a worker): no use after this.
-      const { id } = await ctx.writer.submit(chunk);
+      const { id } = await ctx.writer.submit(chunk, hash);
       ids.push(id);
       sizes.push(length);
       size += length;
@@ -254,7 +257,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     name: entry.name,
     kind: entry.kind,
     size,
-    sha256: hash.digest('hex'),
+    sha256: await hash.digest(),
     chunks,
     metadata: { ...entry.metadata, ...extra },
   };

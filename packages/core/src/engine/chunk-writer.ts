@@ -1,6 +1,6 @@
 import { toBackupError } from '../errors.js';
 import type { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
-import type { ChunkEncoder, PendingChunk } from '../repository/chunk-encoder.js';
+import type { ChunkEncoder, EntryDigest, PendingChunk } from '../repository/chunk-encoder.js';
 import type { Repository } from '../repository/repository.js';
 import { Semaphore } from '../util/semaphore.js';
 import { ByteBudget } from './byte-budget.js';
@@ -66,10 +66,10 @@ export class ChunkWriter {
   }
 
   /**
-   * Hands a chunk over (the buffer may be detached). Resolves once a slot is free, with the
+   * Hands a chunk over (the buffer may be detached), adding it to `digest` when given. Resolves once a slot is free, with the
    * chunk's id still pending; rejects with the first background failure.
    */
-  async submit(chunk: Buffer): Promise<{ id: Promise<string> }> {
+  async submit(chunk: Buffer, digest?: EntryDigest): Promise<{ id: Promise<string> }> {
     if (this.#failure !== undefined) throw this.#failure;
     // What the chunk pins: its whole slot when it is the front of a pooled one.
     const pool = this.#options.pool;
@@ -81,7 +81,7 @@ export class ChunkWriter {
       this.#bytes.release(pinned);
       throw this.#failure;
     }
-    const pending = this.#options.encoder.submit(chunk);
+    const pending = this.#options.encoder.submit(chunk, digest);
     pending.id.catch(() => {}); // awaited by the entry; failures surface through #failure too
     const task = this.#store(pending).finally(() => {
       this.#slots.release();
@@ -118,11 +118,14 @@ export class ChunkWriter {
       }
       const encoded = await pending.encode(repository.chunkAad(id));
       dropped = true;
+      const storedBytes = encoded.bytes.length;
       await repository.putEncodedChunk(id, encoded.bytes, { signal });
-      this.#referenced.set(id, encoded.bytes.length);
+      // Only after a successful put: a failed one may still be reading the (shared) bytes.
+      encoded.release?.();
+      this.#referenced.set(id, storedBytes);
       this.newChunks++;
       this.newBytes += pending.size;
-      this.storedBytes += encoded.bytes.length;
+      this.storedBytes += storedBytes;
     } catch (error) {
       if (!dropped) pending.drop();
       // Steps interrupted because the run is already stopping are not the cause of the stop.

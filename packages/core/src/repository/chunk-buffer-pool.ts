@@ -16,11 +16,14 @@ export class ChunkBufferPool {
   readonly slotBytes: number;
   readonly memory: SharedArrayBuffer;
   readonly #free: number[] = [];
+  /** Holders of each slot in use (the chunk's consumer, plus e.g. an entry hash reading it). */
+  readonly #holders: Uint16Array;
 
   constructor(slotBytes: number, slots: number) {
     this.slotBytes = Math.ceil(slotBytes / 8) * 8;
     const count = Math.max(1, Math.floor(slots));
     this.memory = new SharedArrayBuffer(this.slotBytes * count);
+    this.#holders = new Uint16Array(count);
     for (let i = count - 1; i >= 0; i--) this.#free.push(i);
   }
 
@@ -28,6 +31,7 @@ export class ChunkBufferPool {
   take(): Buffer {
     const slot = this.#free.pop();
     if (slot === undefined) return Buffer.allocUnsafeSlow(this.slotBytes);
+    this.#holders[slot] = 1;
     return Buffer.from(this.memory, slot * this.slotBytes, this.slotBytes);
   }
 
@@ -37,8 +41,14 @@ export class ChunkBufferPool {
     return chunk.byteOffset / this.slotBytes;
   }
 
-  /** Frees a slot once nothing reads its bytes any more. */
+  /** One more holder for a slot in use: it is freed once every holder has released it. */
+  retain(slot: number): void {
+    if (slot >= 0 && this.#holders[slot]! > 0) this.#holders[slot]!++;
+  }
+
+  /** A holder is done with the slot's bytes; the last one frees it. */
   release(slot: number): void {
-    if (slot >= 0 && !this.#free.includes(slot)) this.#free.push(slot);
+    if (slot < 0 || this.#holders[slot] === 0) return;
+    if (--this.#holders[slot]! === 0) this.#free.push(slot);
   }
 }

@@ -46,6 +46,11 @@ export interface EncodedObject {
   bytes: Buffer;
   /** The compression actually used (`none` when compressing did not make it smaller). */
   compression: CompressionAlgorithm;
+  /**
+   * Present when `bytes` lie in reusable shared memory: call it once they are stored (and
+   * never if storing may still read them, e.g. after a failed put), so the memory is reused.
+   */
+  release?: () => void;
 }
 
 export interface ObjectHeader {

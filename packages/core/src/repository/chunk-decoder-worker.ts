@@ -76,6 +76,7 @@ parentPort.on('message', (m) => {
     const own = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
     const out = own ? plaintext : new Uint8Array(plaintext);
     parentPort.postMessage({ seq: m.seq, plaintext: out }, [out.buffer]);
+    collectGarbage(stored.length + out.length);
   } catch (error) {
     parentPort.postMessage({ seq: m.seq, error: String((error && error.message) || error), integrity: error instanceof IntegrityError });
   }

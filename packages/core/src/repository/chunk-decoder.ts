@@ -4,6 +4,8 @@ import { BackupError } from '../errors.js';
 import { HEADER_BYTES } from './chunk-codec.js';
 import { CHUNK_DECODER_WORKER_SOURCE } from './chunk-decoder-worker.js';
 import type { DataKey } from './data-key.js';
+import { WORKER_GC_SOURCE } from './worker-gc.js';
+import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
 
 /** Reads verified chunk plaintext; `close` when done. */
 export interface ChunkReader {
@@ -45,7 +47,11 @@ export function createWorkerDecoder(workers: number, maxPlaintext: number): Chun
     waiting.clear();
   };
   const pool = Array.from({ length: workers }, () => {
-    const worker = new Worker(CHUNK_DECODER_WORKER_SOURCE, { eval: true, workerData });
+    const worker = new Worker(WORKER_GC_SOURCE + CHUNK_DECODER_WORKER_SOURCE, {
+      eval: true,
+      workerData,
+      resourceLimits: WORKER_RESOURCE_LIMITS,
+    });
     worker.on('message', (reply: Reply) => {
       const waiter = waiting.get(reply.seq);
       waiting.delete(reply.seq);

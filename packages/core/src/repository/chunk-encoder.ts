@@ -14,6 +14,8 @@ import { CHUNK_ENCODER_WORKER_SOURCE } from './chunk-encoder-worker.js';
 import { COMPRESSION_IDS, type CompressionSetting } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
 import type { CompressionAlgorithm } from './manifest.js';
+import { WORKER_GC_SOURCE } from './worker-gc.js';
+import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
 
 /** A chunk handed to an encoder: its id comes first, then it is either encoded or dropped. */
 export interface PendingChunk {
@@ -33,8 +35,38 @@ export interface PendingChunk {
  * reading and chunking). `submit` takes ownership of the buffer: it may be detached.
  */
 export interface ChunkEncoder {
-  submit(chunk: Buffer): PendingChunk;
+  /** Takes the chunk over; with `digest` (from `openDigest`), it is added to that entry hash. */
+  submit(chunk: Buffer, digest?: EntryDigest): PendingChunk;
+  /**
+   * An entry-wide SHA-256, computed beside the main thread where possible (in a worker, over
+   * the pooled chunks in place): submit the entry's chunks with it, in order.
+   */
+  openDigest(): EntryDigest;
   close(): Promise<void>;
+}
+
+/** An entry-wide SHA-256 from {@link ChunkEncoder.openDigest}. */
+export interface EntryDigest {
+  /** Hex SHA-256 of the chunks submitted with it, in order. */
+  digest(): Promise<string>;
+}
+
+class LocalDigest implements EntryDigest {
+  readonly #hash = createHash('sha256');
+  add(chunk: Uint8Array): void {
+    this.#hash.update(chunk);
+  }
+  async digest(): Promise<string> {
+    return this.#hash.digest('hex');
+  }
+}
+
+function encodedOf(reply: WorkerReply): EncodedObject {
+  const bytes = reply.bytes!;
+  return {
+    bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    compression: reply.compression!,
+  };
 }
 
 export function createInProcessEncoder(
@@ -43,7 +75,8 @@ export function createInProcessEncoder(
   pool?: ChunkBufferPool,
 ): ChunkEncoder {
   return {
-    submit(chunk: Buffer): PendingChunk {
+    submit(chunk: Buffer, digest?: EntryDigest): PendingChunk {
+      (digest as LocalDigest | undefined)?.add(chunk);
       let plaintext: Buffer | null = chunk;
       const recycle = () => pool?.release(pool.slotOf(chunk));
       const id = Promise.resolve(
@@ -68,6 +101,7 @@ export function createInProcessEncoder(
         },
       };
     },
+    openDigest: () => new LocalDigest(),
     close: async () => {},
   };
 }
@@ -83,6 +117,9 @@ interface WorkerReply {
   bytes?: Uint8Array;
   compression?: CompressionAlgorithm;
   error?: string;
+  digest?: string;
+  /** Bytes of the stored object written into the chunk's slot. */
+  length?: number;
   /** A pool slot the worker is done with. */
   recycle?: number;
 }
@@ -120,7 +157,11 @@ export function createWorkerEncoder(
     waiting.clear();
   };
   for (let i = 0; i < workers; i++) {
-    const worker = new Worker(CHUNK_ENCODER_WORKER_SOURCE, { eval: true, workerData });
+    const worker = new Worker(WORKER_GC_SOURCE + CHUNK_ENCODER_WORKER_SOURCE, {
+      eval: true,
+      workerData,
+      resourceLimits: WORKER_RESOURCE_LIMITS,
+    });
     worker.on('message', (reply: WorkerReply) => {
       if (reply.recycle !== undefined) buffers?.release(reply.recycle);
       const waiter = waiting.get(reply.seq);
@@ -141,6 +182,8 @@ export function createWorkerEncoder(
   }
   let seqCounter = 0;
   let next = 0;
+  let nextDigest = 0;
+  let streamCounter = 0;
   const request = (worker: Worker, seq: number, message: object, transfer: ArrayBuffer[] = []) =>
     new Promise<WorkerReply>((resolve, reject) => {
       if (failure) return reject(failure);
@@ -148,27 +191,63 @@ export function createWorkerEncoder(
       worker.postMessage(message, transfer);
     });
 
+  const digests = new WeakMap<EntryDigest, { worker: Worker; stream: number }>();
+
   return {
-    submit(chunk: Buffer): PendingChunk {
+    submit(chunk: Buffer, digest?: EntryDigest): PendingChunk {
       const seq = ++seqCounter;
-      const worker = pool[next++ % pool.length]!;
       const size = chunk.length;
-      // A pooled chunk is read in place (the worker frees its slot); otherwise transfer the
-      // chunk's memory when it owns it whole, or copy just its bytes.
       const slot = buffers ? buffers.slotOf(chunk) : -1;
-      let message: object;
-      let transfer: ArrayBuffer[] = [];
-      if (slot >= 0) message = { op: 'id', seq, slot, length: size };
-      else {
-        const owned =
-          chunk.byteOffset === 0 &&
-          chunk.byteLength === chunk.buffer.byteLength &&
-          chunk.buffer instanceof ArrayBuffer;
-        const data = owned ? chunk : new Uint8Array(chunk);
-        message = { op: 'id', seq, data };
-        transfer = [data.buffer as ArrayBuffer];
+      const entry = digest ? digests.get(digest) : undefined;
+      if (digest && !entry) (digest as LocalDigest).add(chunk);
+      if (slot >= 0) {
+        // Pooled: every worker reads the slot in place. The id (and the entry hash, whose
+        // worker sees the entry's chunks in order) on the entry's worker; the encoding on
+        // whichever worker is next, so compression spreads over all of them.
+        const idWorker = entry?.worker ?? pool[next++ % pool.length]!;
+        const message = { op: 'id', seq, slot, length: size, stream: entry?.stream };
+        const id = request(idWorker, seq, message).then((r) => r.id!);
+        let used = false;
+        return {
+          size,
+          id,
+          encode: async (aad) => {
+            if (used) throw new BackupError('internal_error', 'Chunk was already encoded or dropped');
+            used = true;
+            const worker = pool[next++ % pool.length]!;
+            const reply = await request(worker, seq, { op: 'encode', seq, aad, slot, length: size });
+            if (reply.bytes) return encodedOf(reply);
+            // Stored over the plaintext, in the slot: it stays ours until released.
+            const memory = buffers!.memory;
+            return {
+              bytes: Buffer.from(memory, slot * buffers!.slotBytes, reply.length!),
+              compression: reply.compression!,
+              release: () => buffers!.release(slot),
+            };
+          },
+          drop: () => {
+            if (used) return;
+            used = true;
+            buffers!.release(slot);
+          },
+        };
       }
-      const id = request(worker, seq, message, transfer).then((r) => r.id!);
+      if (entry) {
+        // Outside the pool (a rare fallback): the entry's worker hashes a copy of its own, in
+        // order, since the chunk's memory may be transferred elsewhere below.
+        const copy = new Uint8Array(chunk);
+        entry.worker.postMessage({ op: 'hash', stream: entry.stream, data: copy }, [copy.buffer]);
+      }
+      // Transfer the chunk's memory when it owns it whole; otherwise copy just its bytes.
+      const worker = pool[next++ % pool.length]!;
+      const owned =
+        chunk.byteOffset === 0 &&
+        chunk.byteLength === chunk.buffer.byteLength &&
+        chunk.buffer instanceof ArrayBuffer;
+      const data = owned ? chunk : new Uint8Array(chunk);
+      const id = request(worker, seq, { op: 'id', seq, data }, [data.buffer as ArrayBuffer]).then(
+        (r) => r.id!,
+      );
       let used = false;
       return {
         size,
@@ -176,12 +255,7 @@ export function createWorkerEncoder(
         encode: async (aad) => {
           if (used) throw new BackupError('internal_error', 'Chunk was already encoded or dropped');
           used = true;
-          const reply = await request(worker, seq, { op: 'encode', seq, aad });
-          const bytes = reply.bytes!;
-          return {
-            bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-            compression: reply.compression!,
-          };
+          return encodedOf(await request(worker, seq, { op: 'encode', seq, aad }));
         },
         drop: () => {
           if (used) return;
@@ -189,6 +263,19 @@ export function createWorkerEncoder(
           if (!failure) worker.postMessage({ op: 'drop', seq });
         },
       };
+    },
+    openDigest(): EntryDigest {
+      if (!buffers) return new LocalDigest();
+      const worker = pool[nextDigest++ % pool.length]!;
+      const stream = ++streamCounter;
+      const digest: EntryDigest = {
+        digest: async () => {
+          const seq = ++seqCounter;
+          return (await request(worker, seq, { op: 'digest', seq, stream })).digest!;
+        },
+      };
+      digests.set(digest, { worker, stream });
+      return digest;
     },
     close: async () => {
       failAll(new BackupError('aborted', 'The chunk encoder was closed'));

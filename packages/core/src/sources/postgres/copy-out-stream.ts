@@ -10,9 +10,13 @@ const NOTICE_RESPONSE = 0x4e; // 'N'
 const PARAMETER_STATUS = 0x53; // 'S'
 const NOTIFICATION_RESPONSE = 0x41; // 'A'
 
-/** Socket pieces smaller than this are gathered before being pushed (amortises per-piece stream costs). */
-const MIN_PIECE = 32 * 1024;
-const GATHER_BYTES = 128 * 1024;
+/**
+ * Socket reads are mostly 8 KiB (the server's writes); pieces smaller than MIN_PIECE are gathered
+ * into buffers of GATHER_BYTES, pushed when full, to amortise per-piece stream costs. Filling each
+ * buffer before pushing it keeps the extra allocation at one byte per byte gathered.
+ */
+const MIN_PIECE = 64 * 1024;
+const GATHER_BYTES = 256 * 1024;
 
 type DataHandler = (chunk: Buffer) => void;
 
@@ -148,7 +152,6 @@ export class CopyOutStream extends Readable {
     }
     chunk.copy(this.#gather!, this.#gathered, 0, n);
     this.#gathered += n;
-    if (this.#gathered >= MIN_PIECE) this.#flushGathered();
   }
 
   #flushGathered(): void {
