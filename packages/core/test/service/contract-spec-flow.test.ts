@@ -59,6 +59,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     let source: TempDatabase;
     let target: TempDatabase;
     let catalogDb: TempDatabase | undefined;
+    let catalog: CatalogRepository | undefined;
     let dataDir: string;
     let service: BackupService;
     let sourceUrl: string;
@@ -75,7 +76,6 @@ describe.each(['sqlite', 'postgres'] as const)(
       targetUrl = withSpecPassword(target.url);
       await withClient(source.url, (client) => client.query(SOURCE_SQL));
       dataDir = await tempDir('contract');
-      let catalog: CatalogRepository | undefined;
       if (kind === 'postgres') {
         catalogDb = await createTempDatabase('bk_contract_cat');
         catalog = createPostgresCatalog({
@@ -96,6 +96,8 @@ describe.each(['sqlite', 'postgres'] as const)(
 
     afterAll(async () => {
       await service?.stop({ cancelRunning: true });
+      // The service closes only a catalog it created itself.
+      await catalog?.close();
       await source?.drop();
       await target?.drop();
       await catalogDb?.drop();
