@@ -1,6 +1,7 @@
 import { BackupError } from '../errors.js';
 import type { Scheduler } from '../schedule/scheduler.js';
 import { newId } from '../util/ids.js';
+import { supportsTestRestore } from '../verification/test-restore.js';
 import { analyticsView, DEFAULT_STORAGE_PRICES } from './analytics.js';
 import type { CallContext, View } from './backup-service.js';
 import { loadJob } from './job-operations.js';
@@ -159,7 +160,7 @@ export class ServiceOperations {
     const request = parseInput(verifyBackupSchema, input ?? {});
     const backup = await loadBackup(context, backupId);
     const sourceType = String(backup.metadata.source_type ?? '');
-    if (request.test_restore && sourceType !== 'filesystem') {
+    if (request.test_restore && !supportsTestRestore(sourceType)) {
       throw new BackupError(
         'not_implemented',
         `Test restores of ${sourceType || 'these'} backups are not implemented`,

@@ -12,6 +12,8 @@ import { Repository } from '../repository/repository.js';
 import type { RestoreTarget } from '../sources/backup-source.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
+import { runTestRestore } from '../verification/test-restore.js';
+import type { TestRestoreOptions } from '../verification/types.js';
 import { unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
 import { verificationView } from './views.js';
@@ -194,7 +196,15 @@ export async function verifyStoredBackup(
       result.checksum_verified = true;
     }
     if (request.test_restore) {
-      await testRestore(context, repository, manifest, backup, signal);
+      const report = await testRestore(
+        context,
+        repository,
+        manifest,
+        backup,
+        request.test_restore_options ?? {},
+        signal,
+      );
+      if (report) result.test_restore = report;
       result.test_restore_verified = true;
     }
   } catch (thrown) {
@@ -233,23 +243,44 @@ export async function verifyStoredBackup(
   return record;
 }
 
-/** Restores the backup into a scratch directory and removes it again (filesystem backups). */
+/**
+ * A test restore: PostgreSQL backups into a test database on the source's server (the job's real
+ * connection string names it; `test_restore_options` pick the database and tables), compared with
+ * the manifest and cleaned up; filesystem backups into a scratch directory. Differences are
+ * damage (`integrity_error`).
+ */
 async function testRestore(
   context: ServiceContext,
   repository: Repository,
   manifest: Manifest,
   backup: BackupRecord,
+  options: Record<string, unknown>,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<Record<string, unknown> | null> {
   const type = String(manifest.source.type ?? '');
   if (type !== 'filesystem') {
-    throw new BackupError(
-      'not_implemented',
-      `Test restores of ${type || 'these'} backups are not implemented`,
-      {
-        details: { backup_id: backup.backup_id },
-      },
-    );
+    // Deleted jobs keep their record, so the connection string is still at hand.
+    const job = await context.catalog.getJob(backup.job_id);
+    const report = await runTestRestore({
+      repository,
+      manifest,
+      options: options as TestRestoreOptions,
+      sourceConfig: job ? unsealConfig(job.source, context.sealer) : null,
+      ...(signal ? { signal } : {}),
+    });
+    if (report.mismatches.length > 0) {
+      throw new BackupError(
+        'integrity_error',
+        `The test restore differs from the backup: ${report.mismatches.map((m) => `${m.name} (${m.reason})`).join(', ')}`,
+        { details: { backup_id: backup.backup_id, mismatches: report.mismatches } },
+      );
+    }
+    return {
+      target: report.target,
+      entries_restored: report.entries_restored,
+      records_restored: report.records_restored,
+      cleaned_up: report.cleaned_up,
+    };
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'backupkit-test-restore-'));
   try {
@@ -259,4 +290,5 @@ async function testRestore(
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  return null;
 }

@@ -9,7 +9,12 @@ import {
   type View,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTempDatabase, type TempDatabase, withClient } from '../../../../test-support/postgres.js';
+import {
+  adminQuery,
+  createTempDatabase,
+  type TempDatabase,
+  withClient,
+} from '../../../../test-support/postgres.js';
 import {
   expectIso,
   masked,
@@ -283,6 +288,14 @@ describe.each(['sqlite', 'postgres'] as const)(
         status: 'passed',
         progress: 100,
       });
+      // The test restore went into test_database and was cleaned up (cleanup_after_test).
+      expect((done.result as View).test_restore).toMatchObject({
+        target: 'delivery_test_restore',
+        cleaned_up: true,
+        records_restored: 900,
+      });
+      const left = await adminQuery("SELECT 1 FROM pg_database WHERE datname = 'delivery_test_restore'");
+      expect(left.rowCount).toBe(0);
       const after = await service.getJobStatus(job.job_id as string);
       expect(after.verification).toMatchObject({ status: 'passed', test_restore_verified: true });
     });
