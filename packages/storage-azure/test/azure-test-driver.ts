@@ -12,7 +12,13 @@ import { type AzuriteServer, startAzurite } from '../../../test-support/servers/
  */
 export class AzuriteFixture {
   #server: AzuriteServer | undefined;
+  readonly #persistent: boolean;
   readonly container = `bk-${Date.now().toString(36)}`;
+
+  /** `persistent`: blobs on disk, surviving a kill and restart of the server. */
+  constructor(options: { persistent?: boolean } = {}) {
+    this.#persistent = options.persistent ?? false;
+  }
 
   get server(): AzuriteServer {
     if (!this.#server) throw new Error('AzuriteFixture.start() was not called');
@@ -20,7 +26,7 @@ export class AzuriteFixture {
   }
 
   start = async (): Promise<AzureBlobStorageDriver> => {
-    this.#server = await startAzurite();
+    this.#server = await startAzurite({ persistent: this.#persistent });
     await BlobServiceClient.fromConnectionString(this.#server.connectionString)
       .getContainerClient(this.container)
       .create();
