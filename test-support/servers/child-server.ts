@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serversFile } from './resolve-package.js';
 import type { Interruptible } from './tcp-relay.js';
 
 export interface ChildServerSpec {
@@ -98,7 +99,7 @@ export class ChildServer implements Interruptible {
 
   async #launch(): Promise<void> {
     const { name, args, env, port } = this.#spec;
-    const child = spawn(process.execPath, args, {
+    const child = spawn(process.execPath, ['--require', serversFile('orphan-guard.cjs'), ...args], {
       env: env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
