@@ -218,9 +218,13 @@ export class S3StorageDriver implements StorageDriver {
       const next = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (next !== undefined && next === token) {
         // A store that hands back the token it was given would make this loop forever.
-        throw new BackupError('storage_error', `list of s3://${this.#options.bucket}/${namePrefix} did not advance`, {
-          details: { key: prefix, operation: 'list', keysInPage: page.KeyCount },
-        });
+        throw new BackupError(
+          'storage_error',
+          `list of s3://${this.#options.bucket}/${namePrefix} did not advance`,
+          {
+            details: { key: prefix, operation: 'list', keysInPage: page.KeyCount },
+          },
+        );
       }
       token = next;
     } while (token);
