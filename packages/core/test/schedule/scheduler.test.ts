@@ -196,6 +196,57 @@ describe('Scheduler (memory catalog, manual clock)', () => {
     expect(peak).toBe(2);
   });
 
+  it('reserved slots count against the limit; a freed slot claims the queue without any tick', async () => {
+    const { catalog, clock } = await setup();
+    const release: Array<() => void> = [];
+    const ran: string[] = [];
+    const scheduler = createScheduler({
+      catalog,
+      clock,
+      instanceId: 'i1',
+      pollMs: 1000,
+      maxConcurrent: 1,
+      runExecution: async (e) => {
+        ran.push(e.job_id);
+        await new Promise<void>((r) => release.push(r));
+        await catalog.updateExecution(e.execution_id, { status: 'completed', lease_expires_at: null });
+      },
+    });
+    const queue = async (name: string, status: 'queued' | 'running') => {
+      const jobId = await insertScheduledJob(
+        catalog,
+        { frequency: 'daily', enabled: false },
+        clock.now(),
+        name,
+      );
+      const schedule = await catalog.getSchedule(jobId);
+      if (!schedule) throw new Error('schedule missing');
+      const execution = {
+        ...scheduledExecution(schedule, 'schedule', clock.now()),
+        trigger: 'manual' as const,
+      };
+      if (status === 'running')
+        Object.assign(execution, { status, owner: 'i1', started_at: execution.created_at });
+      await catalog.insertExecution(execution);
+      return execution;
+    };
+    expect(scheduler.reserve()).toBe(true);
+    expect(scheduler.reserve()).toBe(false); // the only slot is taken
+    const first = await queue('job_first', 'running');
+    scheduler.runReserved(first);
+    await queue('job_waiting', 'queued');
+    expect(await scheduler.claimQueued()).toEqual([]); // full
+    while (release.length === 0) await new Promise((r) => setTimeout(r, 1));
+    release.shift()!();
+    // No tick: the freed slot claims the queued one by itself.
+    while (release.length === 0) await new Promise((r) => setTimeout(r, 1));
+    expect(ran).toEqual(['job_first', 'job_waiting']);
+    expect(scheduler.abort('exec_missing')).toBe(false);
+    release.shift()!();
+    await scheduler.drain();
+    expect((await catalog.listExecutions({ status: ['completed'], limit: 10, offset: 0 })).total).toBe(2);
+  });
+
   it('a failing run is recorded failed; stop({ cancelRunning }) cancels a running one', async () => {
     const { catalog, clock } = await setup('2024-01-01T00:00:00Z');
     const failing = await insertScheduledJob(catalog, { frequency: 'hourly' }, clock.now());

@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import {
   type BackupService,
   createBackupService,
   createPostgresCatalog,
+  filesystemSourceKind,
   ManualClock,
   type PostgresCatalog,
+  type SourceKind,
   type View,
 } from '@backupkit/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,31 @@ import { createTempDatabase, type TempDatabase } from '../../../../test-support/
 import { fsJob, makeTree, tempDir, testKeys } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The filesystem source, except that runs of `holdPath` wait in `open()` until cancelled: keeps an
+ * instance's slot busy for as long as a test needs, with no timing guesswork.
+ */
+function holdingSourceKind(holdPath: string): SourceKind {
+  const fs = filesystemSourceKind;
+  return {
+    types: fs.types,
+    validateSource: (config) => fs.validateSource(config),
+    createRestoreTarget: (destination, options) => fs.createRestoreTarget(destination, options),
+    createSource(config) {
+      const source = fs.createSource(config);
+      if (config.path !== holdPath) return source;
+      return {
+        type: source.type,
+        describe: () => source.describe(),
+        open: (context) =>
+          new Promise((_, reject) =>
+            context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }),
+          ),
+      };
+    },
+  };
+}
 
 /** Polls (real time) until `check` holds; the schedule itself runs on the ManualClock. */
 async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -50,7 +75,12 @@ describe('several service instances on one PostgreSQL catalog', () => {
   });
 
   /** `count` instances, each with its own pool on one fresh database and one shared storage root. */
-  async function instances(count: number, clock: ManualClock, max: number[]): Promise<BackupService[]> {
+  async function instances(
+    count: number,
+    clock: ManualClock,
+    max: number[],
+    sources?: SourceKind[],
+  ): Promise<BackupService[]> {
     const db = await createTempDatabase('bk_multi');
     databases.push(db);
     for (let i = 0; i < count; i++) {
@@ -69,6 +99,7 @@ describe('several service instances on one PostgreSQL catalog', () => {
           // Real-time ticks, so claims race between instances; schedule times come from the clock.
           schedulerIntervalMs: 40,
           progressIntervalMs: 20,
+          ...(sources ? { sources } : {}),
         }),
       );
     }
@@ -77,7 +108,7 @@ describe('several service instances on one PostgreSQL catalog', () => {
     return services;
   }
 
-  it('runs each of 24 occurrences due the same minute exactly once across 3 instances', async () => {
+  it("runs each of 24 occurrences due the same minute exactly once across 3 instances; fails a dead instance's run at lease expiry", async () => {
     const clock = new ManualClock('2024-01-15T12:00:00Z');
     const [a, b, c] = await instances(3, clock, [2, 2, 2]);
     const jobIds: string[] = [];
@@ -86,14 +117,40 @@ describe('several service instances on one PostgreSQL catalog', () => {
         fsJob(source, {
           job_name: `Job ${i}`,
           destination: { type: 'local', path: `multi-${i}` },
+          compression: { enabled: false, algorithm: 'none' },
+          encryption: { enabled: false },
           schedule: { frequency: '*/5 * * * *', timezone: 'UTC' },
         }),
       );
       expect(job.next_run).toBe('2024-01-15T12:05:00.000Z');
       jobIds.push(String(job.job_id));
     }
+    // An instance that died mid-run of job 0: its lease runs out at 12:04:30.
+    const stale = 'exec_staledeadinstance';
+    await catalogs[0]!.insertExecution({
+      execution_id: stale,
+      job_id: jobIds[0]!,
+      status: 'running',
+      progress: 10,
+      bytes_done: 0,
+      bytes_total: 0,
+      execution_options: {},
+      custom_parameters: {},
+      executed_by: null,
+      trigger: 'manual',
+      scheduled_for: null,
+      priority: 50,
+      owner: 'instance-dead',
+      lease_expires_at: '2024-01-15T12:04:30.000Z',
+      created_at: '2024-01-15T12:00:00.000Z',
+      started_at: '2024-01-15T12:00:00.000Z',
+      completed_at: null,
+      estimated_completion: null,
+      backup_id: null,
+      error: null,
+    });
     await Promise.all([a!.start(), b!.start(), c!.start()]);
-    expect((await a!.listExecutions(jobIds[0]!)).total).toBe(0);
+    expect((await catalogs[0]!.getExecution(stale))?.status).toBe('running'); // lease still live
 
     clock.set('2024-01-15T12:05:00Z');
     const finished = async () => {
@@ -107,9 +164,16 @@ describe('several service instances on one PostgreSQL catalog', () => {
     await until(finished);
     await sleep(200); // more ticks of every instance: nothing runs twice
 
+    // The dead instance's run was failed at lease expiry, which freed job 0 for its occurrence.
+    expect(await catalogs[0]!.getExecution(stale)).toMatchObject({
+      status: 'failed',
+      error: { code: 'lease_expired' },
+    });
     const owners = new Map<string, number>();
     for (const jobId of jobIds) {
-      const listed = (await c!.listExecutions(jobId)).executions as View[];
+      const listed = ((await c!.listExecutions(jobId)).executions as View[]).filter(
+        (e) => e.execution_id !== stale,
+      );
       expect(listed, jobId).toHaveLength(1);
       expect(listed[0]).toMatchObject({ status: 'completed', trigger: 'schedule' });
       const record = await catalogs[0]!.getExecution(String(listed[0]!.execution_id));
@@ -123,13 +187,11 @@ describe('several service instances on one PostgreSQL catalog', () => {
 
   it('a manual run queued on a full instance is run by an idle one, highest priority first', async () => {
     const clock = new ManualClock('2024-01-15T12:00:00Z');
-    const [a, b] = await instances(2, clock, [1, 1]);
-    const big = await tempDir('multi-big');
-    dirs.push(big);
-    await mkdir(path.join(big, 'd'), { recursive: true });
-    // Random data does not compress: keeps instance-0's only slot busy while the others run.
-    for (let i = 0; i < 16; i++) await writeFile(path.join(big, 'd', `f${i}.bin`), randomBytes(4 << 20));
-    const busyJob = await a!.createJob(fsJob(big, { destination: { type: 'local', path: 'busy' } }));
+    const held = await tempDir('multi-held');
+    dirs.push(held);
+    // instance-0's only slot stays busy with a run of `held` until it is cancelled.
+    const [a, b] = await instances(2, clock, [1, 1], [holdingSourceKind(held)]);
+    const busyJob = await a!.createJob(fsJob(held, { destination: { type: 'local', path: 'busy' } }));
     const busy = await a!.executeJob(String(busyJob.job_id));
     expect(busy.status).toBe('running');
 
@@ -139,8 +201,18 @@ describe('several service instances on one PostgreSQL catalog', () => {
       queued[priority] = await a!.executeJob(String(job.job_id), { execution_options: { priority } });
       expect(queued[priority]!.status).toBe('queued');
     }
+    const dropped = await a!.createJob(fsJob(source, { destination: { type: 'local', path: 'dropped' } }));
+    const droppedRun = await a!.executeJob(String(dropped.job_id), {
+      execution_options: { priority: 'low' },
+    });
+    expect(droppedRun.status).toBe('queued');
     const started: string[] = [];
     b!.on('execution.started', (event) => started.push(event.id));
+    // Any instance cancels a queued run (it is a catalog row, not one instance's memory).
+    expect(await b!.cancelExecution(String(droppedRun.execution_id))).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'aborted' },
+    });
     await b!.start(); // instance-1 is idle: it claims the queue, one at a time (its limit is 1)
 
     for (const priority of ['high', 'normal', 'low']) {
@@ -148,11 +220,17 @@ describe('several service instances on one PostgreSQL catalog', () => {
       expect(done.status).toBe('completed');
     }
     expect(started).toEqual(['high', 'normal', 'low'].map((p) => queued[p]!.execution_id));
+    expect((await b!.getJobStatus(String(dropped.job_id))).status).toBe('cancelled');
     for (const priority of ['low', 'normal', 'high']) {
       const record = await catalogs[1]!.getExecution(String(queued[priority]!.execution_id));
       expect(record?.owner).toBe('instance-1');
     }
-    // instance-0 was busy all along (its run is cancelled by stop({ cancelRunning }) after the test).
+    // instance-0 was busy all along; cancelling its run (on its own instance) aborts it.
     expect((await a!.getJobStatus(String(busyJob.job_id))).status).toBe('running');
+    await expect(b!.cancelExecution(String(busy.execution_id))).rejects.toMatchObject({ code: 'conflict' });
+    expect(await a!.cancelExecution(String(busy.execution_id))).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'aborted' },
+    });
   });
 });
