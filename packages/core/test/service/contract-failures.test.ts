@@ -84,10 +84,13 @@ describe('contract: failed runs and restores in the status views', () => {
   it('a restore that may not overwrite an existing table: failed, error object, counted', async () => {
     const body = { ...specCreateJobBody(withSecret(source.url)), schedule: null };
     body.source.tables = ['users'];
+    // The job's own verification includes a test restore (into <source db>_test_restore).
+    body.verification.test_restore = true;
     const job = await service.createJob(body);
     const run = await service.executeJob(job.job_id as string);
     const status = await service.waitFor(run.execution_id as string, { timeoutMs: 60_000 });
     expect(status.status, JSON.stringify(status.error)).toBe('completed');
+    expect(status.verification).toMatchObject({ status: 'passed', test_restore_verified: true });
     const restore = await service.createRestore({
       backup_id: (status.result as View).backup_id,
       destination: { type: 'database', connection_string: withSecret(target.url), overwrite_existing: false },
