@@ -75,6 +75,7 @@ export class Scheduler {
   /** Slots taken by `reserve()` for executions the caller inserts as running itself. */
   #reserved = 0;
   #claiming: Promise<string[]> | null = null;
+  #claimAgain = false;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<TickResult> | null = null;
   #stopped = false;
@@ -147,8 +148,17 @@ export class Scheduler {
    * Does nothing after `stop()`.
    */
   claimQueued(): Promise<string[]> {
-    this.#claiming ??= this.#claimQueued().finally(() => {
+    if (this.#claiming) {
+      // The claim under way may already have found the queue empty: look again once it ends.
+      this.#claimAgain = true;
+      return this.#claiming;
+    }
+    this.#claiming = this.#claimQueued().finally(() => {
       this.#claiming = null;
+      if (this.#claimAgain) {
+        this.#claimAgain = false;
+        void this.claimQueued().catch((error) => this.#logQueueError(error));
+      }
     });
     return this.#claiming;
   }
