@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BackupRecord, ExecutionRecord, JobRecord } from '../catalog/records.js';
 import { runBackup } from '../engine/backup-engine.js';
 import type { BackupProgress } from '../engine/progress.js';
-import { BackupError, toBackupError } from '../errors.js';
+import { BackupError, isBackupError, toBackupError } from '../errors.js';
 import { snapshotKey } from '../repository/layout.js';
 import type { CompressionAlgorithm, Manifest } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
@@ -268,14 +268,20 @@ export async function runExecution(
       : toBackupError(thrown);
     const message = scrubMessage(error.message, secrets);
     const completedAt = nowIso(context);
-    execution = await writes.run(() =>
-      catalog.updateExecution(executionId, {
-        status: cancelled ? 'cancelled' : 'failed',
-        completed_at: completedAt,
-        lease_expires_at: null,
-        error: { code: error.code, message },
-      }),
-    );
+    // Lease lost (cancelled in the catalog by another instance, or failed at lease expiry): the
+    // record already holds the outcome others decided; it is kept, not overwritten.
+    const leaseLost = cancelled && isBackupError(signal.reason, 'conflict');
+    const current = leaseLost ? await writes.run(() => catalog.getExecution(executionId)) : null;
+    execution =
+      current ??
+      (await writes.run(() =>
+        catalog.updateExecution(executionId, {
+          status: cancelled ? 'cancelled' : 'failed',
+          completed_at: completedAt,
+          lease_expires_at: null,
+          error: { code: error.code, message },
+        }),
+      ));
     await catalog.updateJob(job.job_id, { last_run: startedAt }).catch(() => {});
     context.logger.warn(cancelled ? 'Execution cancelled' : 'Execution failed', {
       execution_id: executionId,

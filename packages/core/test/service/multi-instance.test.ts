@@ -233,4 +233,26 @@ describe('several service instances on one PostgreSQL catalog', () => {
       error: { code: 'aborted' },
     });
   });
+
+  it('an instance that finds its lease lost (failed at expiry by another) stops and keeps that outcome', async () => {
+    const clock = new ManualClock('2024-01-15T12:00:00Z');
+    const held = await tempDir('multi-stalled');
+    dirs.push(held);
+    const [a] = await instances(1, clock, [1], [holdingSourceKind(held)]);
+    const job = await a!.createJob(fsJob(held, { destination: { type: 'local', path: 'stalled' } }));
+    const run = await a!.executeJob(String(job.job_id));
+    expect(run.status).toBe('running');
+    // Another instance's sweep decided this run was dead (as if this one had stalled past its lease).
+    await catalogs[0]!.updateExecution(String(run.execution_id), {
+      status: 'failed',
+      completed_at: clock.now().toISOString(),
+      lease_expires_at: null,
+      error: { code: 'lease_expired', message: 'The instance stopped renewing its lease' },
+    });
+    clock.advance(30_000); // past a third of the lease: the next renewal re-reads the record
+    // The run is aborted (not left running), and its own final write does not overwrite the outcome.
+    await until(async () => (await a!.health()).active_work === 0, 10_000);
+    const done = await a!.getJobStatus(String(job.job_id));
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'lease_expired' } });
+  });
 });
