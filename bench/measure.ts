@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 export interface Measurement {
   wallSeconds: number;
   peakRssMiB: number;
+  /** User + system CPU seconds of the command's process tree (not the database server's). */
+  cpuSeconds: number;
   stdout: string;
 }
 
@@ -17,7 +19,7 @@ export async function measure(
   const started = process.hrtime.bigint();
   const child = spawn(
     '/usr/bin/time',
-    ['-f', '__PEAK_RSS_KB__=%M', 'bash', '-o', 'pipefail', '-c', command],
+    ['-f', '__PEAK_RSS_KB__=%M __CPU__=%U %S', 'bash', '-o', 'pipefail', '-c', command],
     {
       env: { ...process.env, ...options.env },
       cwd: options.cwd,
@@ -36,7 +38,13 @@ export async function measure(
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code !== 0) throw new Error(`benchmark command failed (${code}): ${command}\n${stderr.slice(-2000)}`);
   const match = /__PEAK_RSS_KB__=(\d+)/.exec(stderr);
-  return { wallSeconds, peakRssMiB: match ? Number(match[1]) / 1024 : Number.NaN, stdout };
+  const cpu = /__CPU__=([\d.]+) ([\d.]+)/.exec(stderr);
+  return {
+    wallSeconds,
+    peakRssMiB: match ? Number(match[1]) / 1024 : Number.NaN,
+    cpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number.NaN,
+    stdout,
+  };
 }
 
 export function median(values: number[]): number {

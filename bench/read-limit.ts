@@ -9,6 +9,7 @@ const url = process.argv[2] ?? process.env.BENCH_DB_URL;
 const connections = Number(process.argv[3] ?? 2);
 if (!url) throw new Error('usage: read-limit.ts <database url> [connections]');
 
+const started = performance.now();
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
 const { rows } = await admin.query<{ name: string; bytes: string }>(
@@ -36,4 +37,4 @@ async function worker(): Promise<void> {
   await client.end();
 }
 await Promise.all(Array.from({ length: connections }, worker));
-process.stdout.write(`${JSON.stringify({ bytes: total })}\n`);
+process.stdout.write(`${JSON.stringify({ bytes: total, seconds: (performance.now() - started) / 1000 })}\n`);

@@ -3,6 +3,8 @@ export interface Row {
   seconds: number;
   peakRssMiB: number;
   mbPerSecond: number;
+  /** Median CPU seconds of the client process tree (the machine may be shared: wall times vary). */
+  cpuSeconds: number;
 }
 
 /** The terminal table: medians, peak RSS and MB/s of logical data, then the ratios with their targets. */
@@ -15,11 +17,11 @@ export function printReport(
   console.log(`\n== scale ${scale}× — ${(logicalBytes / 1e6).toFixed(0)} MB of COPY text ==`);
   const width = Math.max(...rows.map((r) => r.name.length)) + 2;
   console.log(
-    `${'scenario'.padEnd(width)}${'median s'.padStart(10)}${'peak RSS MiB'.padStart(14)}${'MB/s'.padStart(9)}`,
+    `${'scenario'.padEnd(width)}${'median s'.padStart(10)}${'peak RSS MiB'.padStart(14)}${'MB/s'.padStart(9)}${'client CPU s'.padStart(14)}`,
   );
   for (const r of rows) {
     console.log(
-      `${r.name.padEnd(width)}${r.seconds.toFixed(2).padStart(10)}${r.peakRssMiB.toFixed(0).padStart(14)}${r.mbPerSecond.toFixed(0).padStart(9)}`,
+      `${r.name.padEnd(width)}${r.seconds.toFixed(2).padStart(10)}${r.peakRssMiB.toFixed(0).padStart(14)}${r.mbPerSecond.toFixed(0).padStart(9)}${r.cpuSeconds.toFixed(2).padStart(14)}`,
     );
   }
   console.log('');

@@ -30,12 +30,15 @@ for (const scale of scales) {
     const repo = join(work, 'repo');
     log(`scale ${scale} rep ${rep + 1}/${reps}`);
 
-    add(
-      'read limit (parallel COPY, 2 conns)',
-      await measure(`node --import tsx ${join(repoRoot, 'bench/read-limit.ts')} ${q(source.url)} 2`, {
-        cwd: repoRoot,
-      }),
+    const readLimit = await measure(
+      `node --import tsx ${join(repoRoot, 'bench/read-limit.ts')} ${q(source.url)} 2`,
+      { cwd: repoRoot },
     );
+    add('read limit (parallel COPY, 2 conns)', readLimit);
+    add('read limit (in-process, no start-up)', {
+      ...readLimit,
+      wallSeconds: (JSON.parse(readLimit.stdout.trim()) as { seconds: number }).seconds,
+    });
     add('pg_dump -Fc', await measure(`pg_dump -Fc -f ${q(dumpFile)} ${q(source.url)}`));
     note('pg_dump -Fc bytes', statSync(dumpFile).size);
     add(
@@ -49,8 +52,14 @@ for (const scale of scales) {
     const fullOut = JSON.parse(full.stdout.trim()) as {
       backup_id: string;
       totals: { stored_bytes: number; logical_bytes: number };
+      engine_seconds: number;
     };
     note('backupkit stored bytes', fullOut.totals.stored_bytes);
+    // The engine's own time, without process start-up (node + tsx compiling the sources).
+    add('backupkit full backup (in-process, no start-up)', {
+      ...full,
+      wallSeconds: fullOut.engine_seconds,
+    });
     note('logical bytes', fullOut.totals.logical_bytes);
 
     const restoreDb = await recreateDatabase(`${source.name}_restore`);
@@ -92,12 +101,15 @@ for (const scale of scales) {
     seconds: med(name),
     peakRssMiB: rss(name),
     mbPerSecond: logical / 1e6 / med(name),
+    cpuSeconds: median((samples.get(name) ?? []).map((m) => m.cpuSeconds)),
   }));
   const ratios = {
     'full / pg_dump -Fc (target ≤ 0.35)': med('backupkit full backup') / med('pg_dump -Fc'),
     'full / pg_dump | zstd -3 (target ≤ 0.75)': med('backupkit full backup') / med('pg_dump | zstd -3'),
     'full / read limit (target ≤ 1.4, stretch 1.2)':
       med('backupkit full backup') / med('read limit (parallel COPY, 2 conns)'),
+    'full / read limit, both in-process (no start-up)':
+      med('backupkit full backup (in-process, no start-up)') / med('read limit (in-process, no start-up)'),
     'stored / pg_dump -Fc file (target ≤ 0.95)': val('backupkit stored bytes') / val('pg_dump -Fc bytes'),
     'stored / pg_dump | zstd -3 file': val('backupkit stored bytes') / val('pg_dump | zstd -3 bytes'),
     'second (realistic) wall / its full (target ≤ 0.8)':
