@@ -207,7 +207,10 @@ export async function runExecution(
       const verify = job.verification;
       if (verify.enabled === true && !options.execution_options.skip_verification) {
         await verifyStoredBackup(context, backup, {
-          verification_type: 'full',
+          verification_type: typeof verify.verification_type === 'string' ? verify.verification_type : 'full',
+          ...(verify.test_restore_options
+            ? { test_restore_options: verify.test_restore_options as Record<string, unknown> }
+            : {}),
           checksum_verification: verify.checksum_verification !== false,
           integrity_check: verify.integrity_check !== false,
           test_restore: verify.test_restore === true,

@@ -10,6 +10,7 @@ import {
   nonNegativeInt,
   typeVariantsDoc,
 } from './common.js';
+import { testRestoreOptionsSchema, verificationTypeSchema } from './verify.js';
 
 const connectionString = z
   .string()
@@ -191,6 +192,9 @@ export const verificationSchema = z.strictObject({
   checksum_verification: z.boolean().default(true),
   integrity_check: z.boolean().default(true),
   test_restore: z.boolean().default(false),
+  /** After each backup: `full` (default), `quick` or a rotating read-data share such as `10%`. */
+  verification_type: verificationTypeSchema.optional(),
+  test_restore_options: testRestoreOptionsSchema.optional(),
 });
 
 export const backupTypeSchema = z.enum(['full', 'incremental', 'differential'], {
