@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'eventemitter3';
+import type { DestinationConfig } from '../storage/storage-driver.js';
 import type { BackupServiceEvents } from './events.js';
 
 /** Who is calling. The HTTP adapter fills it from its `authenticate` hook. */
@@ -36,6 +37,12 @@ export interface BackupService extends EventEmitter<BackupServiceEvents> {
   health(): Promise<View>;
   /** Resolves when the execution / restore / verification reaches a final state; returns its status view. */
   waitFor(id: string, options?: { timeoutMs?: number }): Promise<View>;
+  /**
+   * Adds to the catalog every committed backup that storage has and the catalog lacks (from the
+   * `recoveryDestinations` option, every job's destination and `destinations`): the catalog rebuilt
+   * from storage alone. Idempotent. Returns `{ inserted, jobs_created, skipped, unreachable }`.
+   */
+  rebuildCatalog?(options?: { destinations?: DestinationConfig[] }): Promise<View>;
   /** Starts the scheduler. */
   start(): Promise<void>;
   /** Stops the scheduler; waits for running work (or cancels it with `{ cancelRunning: true }`). */

@@ -9,7 +9,7 @@ import { LocalKeyProvider } from '../keys/local-key-provider.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Scheduler } from '../schedule/scheduler.js';
 import type { SourceKind } from '../sources/backup-source.js';
-import type { StorageDriverFactory } from '../storage/storage-driver.js';
+import type { DestinationConfig, StorageDriverFactory } from '../storage/storage-driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { BackupService, CallContext, View } from './backup-service.js';
 import { defaultSourceKinds } from './default-source-kinds.js';
@@ -21,6 +21,7 @@ import type { SecretSealer } from './secrets.js';
 import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
 import { ServiceOperations } from './service-operations.js';
 import { SourceRegistry } from './source-registry.js';
+import { recoverFromStorage } from './storage-recovery.js';
 import { StorageRegistry } from './storage-registry.js';
 import { executionView, jobView } from './views.js';
 import { WorkTracker } from './work-tracker.js';
@@ -76,6 +77,11 @@ export interface BackupServiceOptions {
   retentionAfterBackup?: boolean;
   /** USD per GiB-month by destination type and storage class, for analytics. */
   storagePrices?: Record<string, Record<string, number>>;
+  /**
+   * Destinations (with credentials) to rebuild the catalog from when it lacks backups that storage
+   * has — e.g. after the catalog database was lost. Every job's destination is searched too.
+   */
+  recoveryDestinations?: DestinationConfig[];
 }
 
 /**
@@ -118,6 +124,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       progressIntervalMs: options.progressIntervalMs ?? 500,
       gcGraceMs: options.gcGraceMs ?? 60 * 60_000,
       retentionAfterBackup: options.retentionAfterBackup ?? true,
+      recoveryDestinations: options.recoveryDestinations ?? [],
     };
     this.#scheduler = createServiceScheduler(() => this.#ctx(), {
       maxConcurrentExecutions: options.maxConcurrentExecutions,
@@ -214,6 +221,9 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
   }
   waitFor(id: string, options: { timeoutMs?: number } = {}): Promise<View> {
     return this.#call(() => this.#ops.waitFor(id, options.timeoutMs));
+  }
+  rebuildCatalog(options: { destinations?: DestinationConfig[] } = {}): Promise<View> {
+    return this.#call(async () => ({ ...(await recoverFromStorage(this.#ctx(), options)) }));
   }
 
   /** Starts the scheduler: a first tick at once (catching up missed runs), then one per interval. */

@@ -1,6 +1,7 @@
 import type { BackupRecord, RestoreRecord } from '../catalog/records.js';
 import { runRestore, verifyChunks } from '../engine/restore-engine.js';
 import { BackupError, toBackupError } from '../errors.js';
+import { BACKUP_ID } from '../repository/layout.js';
 import type { ManifestEntry } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
 import { selectFilesystemEntries } from '../sources/filesystem/filesystem-restore-target.js';
@@ -12,6 +13,7 @@ import { selectRestoreTables } from './restore-selection.js';
 import { type CreateRestoreParsed, createRestoreSchema } from './schemas/restore.js';
 import { scrubMessage, sealConfig, secretValues, unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
+import { recoverFromStorage } from './storage-recovery.js';
 import { invalidConfig, parseInput } from './validate.js';
 import { restoreStatusView } from './views.js';
 
@@ -19,7 +21,12 @@ const DATABASE_TYPES = new Set(['database', 'postgres']);
 
 /** @throws BackupError `backup_not_found` unless the backup exists and completed. */
 export async function loadBackup(context: ServiceContext, backupId: string): Promise<BackupRecord> {
-  const backup = typeof backupId === 'string' ? await context.catalog.getBackup(backupId) : null;
+  let backup = typeof backupId === 'string' ? await context.catalog.getBackup(backupId) : null;
+  if (!backup && typeof backupId === 'string' && BACKUP_ID.test(backupId)) {
+    // Unknown to the catalog but maybe committed in storage (a lost or older catalog).
+    await recoverFromStorage(context, { backupIds: [backupId] });
+    backup = await context.catalog.getBackup(backupId);
+  }
   if (backup?.status !== 'completed') {
     throw new BackupError('backup_not_found', 'Backup not found', { details: { backup_id: backupId } });
   }

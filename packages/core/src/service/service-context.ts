@@ -2,6 +2,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { Notifier } from '../notify/notifier.js';
+import type { DestinationConfig } from '../storage/storage-driver.js';
 import type { Clock } from '../util/clock.js';
 import type { BackupServiceEvents } from './events.js';
 import type { SecretSealer } from './secrets.js';
@@ -40,6 +41,8 @@ export interface ServiceContext {
   gcGraceMs: number;
   /** Apply the job's retention policy (and garbage collection) after each successful backup. */
   retentionAfterBackup: boolean;
+  /** Destinations searched, besides every job's, when the catalog lacks a backup storage has. */
+  recoveryDestinations?: DestinationConfig[];
 }
 
 export function nowIso(context: Pick<ServiceContext, 'clock'>): string {

@@ -11,6 +11,7 @@ import { listExecutionsQuerySchema } from './schemas/execute.js';
 import { analyticsQuerySchema, listBackupsQuerySchema } from './schemas/queries.js';
 import { verifyBackupSchema } from './schemas/verify.js';
 import { nowIso, type ServiceContext } from './service-context.js';
+import { recoverFromStorage } from './storage-recovery.js';
 import { parseInput } from './validate.js';
 import { verifyStoredBackup } from './verification-runner.js';
 import {
@@ -30,6 +31,7 @@ export class ServiceOperations {
   readonly #context: () => ServiceContext;
   readonly #scheduler: Scheduler;
   readonly #prices: Record<string, Record<string, number>>;
+  #recovered: Promise<void> | null = null;
 
   constructor(
     context: () => ServiceContext,
@@ -120,6 +122,16 @@ export class ServiceOperations {
 
   async listBackups(queryInput: unknown): Promise<View> {
     const query = parseInput(listBackupsQuerySchema, queryInput ?? {});
+    // Once per instance: backups committed in the `recoveryDestinations` that the catalog lacks (a
+    // lost catalog) are added, so listings work from storage alone.
+    this.#recovered ??= recoverFromStorage(this.#context(), { jobDestinations: false }).then(
+      () => {},
+      (error: unknown) => {
+        this.#recovered = null;
+        this.#context().logger.warn('Catalog recovery from storage failed', { error: String(error) });
+      },
+    );
+    await this.#recovered;
     const status = query.status ?? 'completed';
     const page = await this.#context().catalog.listBackups({ ...query, status });
     const filters: Record<string, string> = {};
