@@ -14,8 +14,10 @@ import { canonicalTime } from './record-columns.js';
  * - The window (`date_from`/`date_to`, inclusive) applies to `created_at` of the backup row,
  *   of the failed execution, and of restores. `job_id` filters backups and executions by job,
  *   and restores by the job of the backup they restore.
- * - Sizes are `file_size` (stored bytes the backup references) of successful backups;
- *   durations are `duration` of successful backups (a failed run has no meaningful duration).
+ * - Sizes are `file_size` (stored bytes the backup references), `logical_size` and `new_bytes`
+ *   (stored bytes no earlier backup held) of successful backups; durations are `duration` of
+ *   successful backups (a failed run has no meaningful duration). So every per-backup average
+ *   divides by the successful count, never by all attempts.
  *   With deduplication, summed file sizes exceed the physical repository size.
  * - A failed execution's type is its `execution_options.backup_type` when that is a string,
  *   else its job's `backup_type`, else `unknown`; its job name is the job's current name.

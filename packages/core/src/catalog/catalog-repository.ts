@@ -52,6 +52,8 @@ export interface AnalyticsAggregates {
     successful: number;
     total_size: number;
     logical_size: number;
+    /** Sum of `new_bytes` (stored bytes no earlier backup held) of successful backups. */
+    new_bytes: number;
     total_duration: number;
   }>;
   backup_types: Array<{

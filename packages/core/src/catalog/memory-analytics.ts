@@ -11,6 +11,7 @@ interface Attempt {
   ok: boolean;
   size: number;
   logical: number;
+  newBytes: number;
   duration: number;
   destination: string | null;
   storage_class: string | null;
@@ -45,6 +46,7 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
       ok: true,
       size: b.file_size,
       logical: b.logical_size,
+      newBytes: b.new_bytes,
       duration: b.duration,
       destination: b.destination_type,
       storage_class: b.storage_class,
@@ -62,6 +64,7 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
       ok: false,
       size: 0,
       logical: 0,
+      newBytes: 0,
       duration: 0,
       destination: null,
       storage_class: null,
@@ -100,6 +103,7 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
       successful: ok.length,
       total_size: sum(ok.map((a) => a.size)),
       logical_size: sum(ok.map((a) => a.logical)),
+      new_bytes: sum(ok.map((a) => a.newBytes)),
       total_duration: sum(ok.map((a) => a.duration)),
     };
   });

@@ -126,6 +126,14 @@ export function atomicAndAnalyticsCases(current: () => CatalogRepository): void 
     ];
     for (const filter of filters)
       expect(await catalog.analytics(filter)).toEqual(recountAnalytics(data, filter));
+    // new_bytes is a sum of successful backups only: failed executions add nothing, and each
+    // job's new bytes are a real share of its stored bytes (the data set varies that share).
+    const unknown = (await catalog.analytics({ job_id: 'job_an_unknown' })).job_breakdown;
+    expect(unknown.map((j) => [j.successful, j.new_bytes])).toEqual([[0, 0]]);
+    for (const job of (await catalog.analytics({})).job_breakdown.filter((j) => j.successful > 0)) {
+      expect(job.new_bytes).toBeGreaterThan(0);
+      expect(job.new_bytes).toBeLessThan(job.total_size);
+    }
     await expectCode(catalog.analytics({ date_from: 'not a date' }), 'validation_failed');
   });
 }

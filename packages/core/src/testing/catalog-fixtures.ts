@@ -220,21 +220,22 @@ export function analyticsDataSet(seed = 7, backupCount = 300): AnalyticsDataSet 
   const backups: BackupRecord[] = [];
   for (let i = 0; i < backupCount; i++) {
     const job = pick(jobs);
-    backups.push(
-      makeBackup({
-        backup_id: `backup_an_${i.toString().padStart(5, '0')}`,
-        job_id: job.job_id,
-        job_name: job.job_name,
-        backup_type: pick(['full', 'incremental', 'differential'] as const),
-        status: pick(['completed', 'completed', 'completed', 'failed', 'deleted'] as const),
-        destination_type: pick(['s3', 'local', 'azure']),
-        storage_class: pick(['STANDARD', null, 'COOL']),
-        file_size: Math.floor(rand() * 6_000_000_000),
-        logical_size: Math.floor(rand() * 20_000_000_000),
-        duration: Math.floor(rand() * 4000) / 4,
-        created_at: iso(day0 + Math.floor(rand() * 20 * 86_400_000)),
-      }),
-    );
+    const backup = makeBackup({
+      backup_id: `backup_an_${i.toString().padStart(5, '0')}`,
+      job_id: job.job_id,
+      job_name: job.job_name,
+      backup_type: pick(['full', 'incremental', 'differential'] as const),
+      status: pick(['completed', 'completed', 'completed', 'failed', 'deleted'] as const),
+      destination_type: pick(['s3', 'local', 'azure']),
+      storage_class: pick(['STANDARD', null, 'COOL']),
+      file_size: Math.floor(rand() * 6_000_000_000),
+      logical_size: Math.floor(rand() * 20_000_000_000),
+      duration: Math.floor(rand() * 4000) / 4,
+      created_at: iso(day0 + Math.floor(rand() * 20 * 86_400_000)),
+    });
+    // A varying share of the stored bytes is new; derived from i so the random stream is unchanged.
+    backup.new_bytes = Math.floor((backup.file_size * ((i * 37) % 101)) / 100);
+    backups.push(backup);
   }
   const executions: ExecutionRecord[] = [];
   for (let i = 0; i < Math.floor(backupCount / 4); i++) {
@@ -298,6 +299,7 @@ export function recountAnalytics(data: AnalyticsDataSet, filter: AnalyticsFilter
       successful: mine.length,
       total_size: sizeOf(mine),
       logical_size: mine.reduce((s, b) => s + b.logical_size, 0),
+      new_bytes: mine.reduce((s, b) => s + b.new_bytes, 0),
       total_duration: durationOf(mine),
     };
   });

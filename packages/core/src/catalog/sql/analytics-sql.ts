@@ -31,10 +31,10 @@ export async function sqlAnalytics(
     const type = `COALESCE(${dialect.jsonString('e.execution_options', 'backup_type')}, j.backup_type, 'unknown')`;
     const cte = `WITH attempts AS (
       SELECT b.job_id, b.job_name, b.backup_type AS type, b.created_at, 1 AS ok, b.file_size AS size,
-             b.logical_size AS logical, b.duration AS duration, b.destination_type AS destination, b.storage_class AS storage_class
+             b.logical_size AS logical, b.new_bytes AS new_bytes, b.duration AS duration, b.destination_type AS destination, b.storage_class AS storage_class
         FROM ${t('backup_files')} b WHERE b.status = 'completed'${b}
       UNION ALL
-      SELECT e.job_id, NULL, ${type}, e.created_at, 0, 0, 0, 0, NULL, NULL
+      SELECT e.job_id, NULL, ${type}, e.created_at, 0, 0, 0, 0, 0, NULL, NULL
         FROM ${t('backup_executions')} e LEFT JOIN ${t('backup_jobs')} j ON j.job_id = e.job_id
        WHERE e.status = 'failed'${e}
     )`;
@@ -53,7 +53,8 @@ export async function sqlAnalytics(
     query(
       (cte) => `${cte}
       SELECT a.job_id, MAX(${bin('j.job_name')}) AS current_name, MAX(${bin('a.job_name')}) AS name, COUNT(*) AS n,
-             SUM(a.ok) AS ok, SUM(a.size) AS size, SUM(a.logical) AS logical, SUM(a.duration) AS duration
+             SUM(a.ok) AS ok, SUM(a.size) AS size, SUM(a.logical) AS logical,
+             SUM(a.new_bytes) AS new_bytes, SUM(a.duration) AS duration
         FROM attempts a LEFT JOIN ${t('backup_jobs')} j ON j.job_id = a.job_id
        GROUP BY a.job_id ORDER BY COUNT(*) DESC, ${bin('a.job_id')}`,
     ),
@@ -121,6 +122,7 @@ export async function sqlAnalytics(
       successful: n(r, 'ok'),
       total_size: n(r, 'size'),
       logical_size: n(r, 'logical'),
+      new_bytes: n(r, 'new_bytes'),
       total_duration: n(r, 'duration'),
     })),
     backup_types: types.map((r) => ({
