@@ -41,6 +41,34 @@ export function monthlyCost(
   return Math.round((bytes / GIB) * price * 100) / 100;
 }
 
+/**
+ * One job's row: the spec's fields, then (issue 7) counts, total duration, throughput, dedup
+ * and compression. Every size/duration figure is over successful backups only (a failed run
+ * stores nothing and has no meaningful duration), so averages divide by the successful count.
+ */
+function jobRow(job: AnalyticsAggregates['job_breakdown'][number]): View {
+  return {
+    job_id: job.job_id,
+    job_name: job.job_name,
+    backups: job.backups,
+    success_rate: ratio(job.successful, job.backups),
+    average_size: average(job.total_size, job.successful),
+    average_duration: ratio(job.total_duration, job.successful, 3),
+    successful_backups: job.successful,
+    failed_backups: job.backups - job.successful,
+    total_duration: Math.round(job.total_duration * 1000) / 1000,
+    // Logical (source) bytes per second of backup time.
+    average_throughput: job.total_duration > 0 ? Math.round(job.logical_size / job.total_duration) : 0,
+    // Share of the stored bytes the backups reference that earlier backups already held.
+    dedup_ratio:
+      job.total_size > 0
+        ? Math.max(0, Math.round((1 - job.new_bytes / job.total_size) * 10_000) / 10_000)
+        : 0,
+    // Stored / logical, as the spec's per-backup compression_ratio.
+    compression_ratio: ratio(job.total_size, job.logical_size),
+  };
+}
+
 /** The spec's analytics response from the catalog's aggregates. */
 export function analyticsView(
   aggregates: AnalyticsAggregates,
@@ -57,20 +85,14 @@ export function analyticsView(
   }
   return {
     overview: aggregates.overview,
-    job_breakdown: aggregates.job_breakdown.map((job) => ({
-      job_id: job.job_id,
-      job_name: job.job_name,
-      backups: job.backups,
-      success_rate: ratio(job.successful, job.backups),
-      average_size: average(job.total_size, job.successful),
-      average_duration: ratio(job.total_duration, job.backups, 3),
-    })),
+    job_breakdown: aggregates.job_breakdown.map(jobRow),
+    // Sizes and durations exist only for successful backups, so their averages divide by those.
     backup_types: aggregates.backup_types.map((type) => ({
       type: type.type,
       count: type.count,
       success_rate: ratio(type.successful, type.count),
       average_size: average(type.total_size, type.successful),
-      average_duration: ratio(type.total_duration, type.count, 3),
+      average_duration: ratio(type.total_duration, type.successful, 3),
     })),
     storage_breakdown: [...storage.entries()].map(([destination, row]) => ({
       destination,
