@@ -84,6 +84,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       repository,
       encoder,
       known,
+      knownDigests: parentDigests(context.parent),
       concurrency: options.chunkConcurrency ?? Math.max(4, 2 * workers + 2),
       maxInFlightBytes,
       pool,
@@ -170,6 +171,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
         referenced_stored_bytes: activeWriter.referencedStoredBytes,
       },
       stored_chunks: activeWriter.storedSizes(),
+      stored_chunk_sha256: activeWriter.storedDigests(),
     };
     await repository.writeManifest(manifest, { signal });
     report(true, true);
@@ -188,6 +190,19 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     dispose();
     await plan?.close();
   }
+}
+
+/** Stored-bytes digests the parent recorded, with the stored size each was recorded for. */
+function parentDigests(parent: Manifest | null): Map<string, { size: number; sha256: string }> {
+  const out = new Map<string, { size: number; sha256: string }>();
+  const digests = parent?.stored_chunk_sha256;
+  const sizes = parent?.stored_chunks;
+  if (!digests || !sizes) return out;
+  for (const [id, sha256] of Object.entries(digests)) {
+    const size = sizes[id];
+    if (size !== undefined) out.set(id, { size, sha256 });
+  }
+  return out;
 }
 
 interface EntryContext {

@@ -10,6 +10,11 @@ export interface ChunkWriterOptions {
   encoder: ChunkEncoder;
   /** Stored chunks (id → stored bytes) from one listing at the start; null = trust nothing, head() each. */
   known: Map<string, number> | null;
+  /**
+   * Stored-bytes SHA-256 of chunks an earlier backup recorded (id → its stored size and digest),
+   * carried into this run's record for chunks it reuses with that same stored size.
+   */
+  knownDigests?: ReadonlyMap<string, { size: number; sha256: string }>;
   /** Chunks in flight at once, from submission to stored (each holds a plaintext and an encoded chunk). */
   concurrency: number;
   /**
@@ -37,6 +42,8 @@ export class ChunkWriter {
   readonly #bytes: ByteBudget;
   /** Every chunk this run references → its stored size (0 until a write or head finishes). */
   readonly #referenced = new Map<string, number>();
+  /** Stored-bytes SHA-256 of referenced chunks, where known (written now, or carried over). */
+  readonly #digests = new Map<string, string>();
   readonly #inFlight = new Set<Promise<void>>();
   #failure: unknown = undefined;
   newChunks = 0;
@@ -62,7 +69,15 @@ export class ChunkWriter {
   /** Records a reference to a chunk known to be stored (a reused entry's chunk). */
   reference(id: string): void {
     if (this.#referenced.has(id)) return;
-    this.#referenced.set(id, this.#options.known?.get(id) ?? 0);
+    this.#seen(id, this.#options.known?.get(id) ?? 0);
+  }
+
+  /** Records a referenced chunk stored earlier, with its digest when the earlier record matches. */
+  #seen(id: string, size: number): void {
+    this.#referenced.set(id, size);
+    const earlier = this.#options.knownDigests?.get(id);
+    // Only for the very object the earlier backup saw (as far as its size tells).
+    if (earlier && size > 0 && earlier.size === size) this.#digests.set(id, earlier.sha256);
   }
 
   /**
@@ -103,7 +118,7 @@ export class ChunkWriter {
       if (this.#referenced.has(id)) return drop();
       const known = this.#options.known;
       if (known?.has(id)) {
-        this.#referenced.set(id, known.get(id)!);
+        this.#seen(id, known.get(id)!);
         return drop();
       }
       this.#referenced.set(id, 0);
@@ -112,7 +127,7 @@ export class ChunkWriter {
         // Full runs trust no listing: reuse only what a head() finds.
         const existing = await repository.headChunk(id, { signal });
         if (existing) {
-          this.#referenced.set(id, existing.size);
+          this.#seen(id, existing.size);
           return drop();
         }
       }
@@ -123,6 +138,7 @@ export class ChunkWriter {
       // Only after a successful put: a failed one may still be reading the (shared) bytes.
       encoded.release?.();
       this.#referenced.set(id, storedBytes);
+      if (encoded.sha256) this.#digests.set(id, encoded.sha256);
       this.newChunks++;
       this.newBytes += pending.size;
       this.storedBytes += storedBytes;
@@ -157,6 +173,16 @@ export class ChunkWriter {
     const sizes: Record<string, number> = {};
     for (const [id, size] of this.#referenced) if (size > 0) sizes[id] = size;
     return sizes;
+  }
+
+  /** Stored-bytes SHA-256 of each referenced chunk where known (for `Manifest.stored_chunk_sha256`). */
+  storedDigests(): Record<string, string> {
+    const digests: Record<string, string> = {};
+    for (const id of this.#referenced.keys()) {
+      const digest = this.#digests.get(id);
+      if (digest) digests[id] = digest;
+    }
+    return digests;
   }
 
   get referencedStoredBytes(): number {

@@ -51,6 +51,11 @@ export interface EncodedObject {
    * never if storing may still read them, e.g. after a failed put), so the memory is reused.
    */
   release?: () => void;
+  /**
+   * SHA-256 hex of `bytes` (the stored object), when the encoder computed it beside the
+   * encoding (recorded in `Manifest.stored_chunk_sha256` for checksum verification).
+   */
+  sha256?: string;
 }
 
 export interface ObjectHeader {

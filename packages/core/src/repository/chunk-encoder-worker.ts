@@ -10,12 +10,13 @@
  *                                       ← { seq, id }            same for a chunk in a slot of the
  *                                       shared pool (workerData.memory), nothing kept; with
  *                                       \`stream\`, first added to that entry hash (in message order)
- *   → { op: 'encode', seq, aad }        ← { seq, bytes, compression }   the kept plaintext
+ *   → { op: 'encode', seq, aad }        ← { seq, bytes, compression, sha256 }   the kept plaintext
  *   → { op: 'encode', seq, aad, slot, length }
- *                                       ← { seq, length, compression }   the stored object, written
- *                                       over the plaintext in the slot (the main thread frees the
- *                                       slot once it is stored); or, should it not fit,
- *                                       ← { seq, bytes, compression, recycle: slot }
+ *                                       ← { seq, length, compression, sha256 }   the stored object,
+ *                                       written over the plaintext in the slot (the main thread
+ *                                       frees the slot once it is stored); or, should it not fit,
+ *                                       ← { seq, bytes, compression, sha256, recycle: slot }
+ *                                       (\`sha256\`: hex SHA-256 of the stored object's bytes)
  *   → { op: 'drop', seq }               (forget the kept plaintext)
  *   → { op: 'hash', stream, data }      (add a copy to entry hash \`stream\`; no reply)
  *   → { op: 'digest', seq, stream }     ← { seq, digest }        that hash, hex; forgets it
@@ -100,7 +101,10 @@ function encode(plaintext, aad, target) {
     header.copy(out, 0);
     digest.copy(out, headerBytes + body.length);
   }
-  return { bytes: out, length: total, used, inTarget: out === target };
+  // The stored bytes' SHA-256, for checksum verification: hashed here, while they are hot in
+  // this thread's cache, rather than in a second pass on the main thread.
+  const sha256 = crypto.createHash('sha256').update(out.subarray(0, total)).digest('hex');
+  return { bytes: out, length: total, used, inTarget: out === target, sha256 };
 }
 
 function entryHash(stream) {
@@ -133,14 +137,14 @@ parentPort.on('message', (m) => {
         const slot = Buffer.from(memory, m.slot * slotBytes, slotBytes);
         const r = encode(slot.subarray(0, m.length), Buffer.from(m.aad), slot);
         collectGarbage(m.length);
-        if (r.inTarget) parentPort.postMessage({ seq: m.seq, length: r.length, compression: r.used });
-        else parentPort.postMessage({ seq: m.seq, bytes: r.bytes, compression: r.used, recycle: m.slot }, [r.bytes.buffer]);
+        if (r.inTarget) parentPort.postMessage({ seq: m.seq, length: r.length, compression: r.used, sha256: r.sha256 });
+        else parentPort.postMessage({ seq: m.seq, bytes: r.bytes, compression: r.used, sha256: r.sha256, recycle: m.slot }, [r.bytes.buffer]);
       } else {
         const data = kept.get(m.seq);
         kept.delete(m.seq);
         if (!data) throw new Error('unknown chunk sequence ' + m.seq);
-        const { bytes, used } = encode(data, Buffer.from(m.aad));
-        parentPort.postMessage({ seq: m.seq, bytes, compression: used }, [bytes.buffer]);
+        const { bytes, used, sha256 } = encode(data, Buffer.from(m.aad));
+        parentPort.postMessage({ seq: m.seq, bytes, compression: used, sha256 }, [bytes.buffer]);
         collectGarbage(data.length);
       }
     } else if (m.op === 'drop') {

@@ -66,6 +66,7 @@ function encodedOf(reply: WorkerReply): EncodedObject {
   return {
     bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     compression: reply.compression!,
+    sha256: reply.sha256,
   };
 }
 
@@ -90,7 +91,10 @@ export function createInProcessEncoder(
           const data = plaintext;
           plaintext = null;
           try {
-            return await encodeObject(data, { compression, aad, key });
+            const encoded = await encodeObject(data, { compression, aad, key });
+            // No workers: everything already runs on this thread, the stored bytes' hash too.
+            encoded.sha256 = createHash('sha256').update(encoded.bytes).digest('hex');
+            return encoded;
           } finally {
             recycle();
           }
@@ -118,6 +122,8 @@ interface WorkerReply {
   compression?: CompressionAlgorithm;
   error?: string;
   digest?: string;
+  /** Hex SHA-256 of the stored object (replies to `encode`). */
+  sha256?: string;
   /** Bytes of the stored object written into the chunk's slot. */
   length?: number;
   /** A pool slot the worker is done with. */
@@ -222,6 +228,7 @@ export function createWorkerEncoder(
             return {
               bytes: Buffer.from(memory, slot * buffers!.slotBytes, reply.length!),
               compression: reply.compression!,
+              sha256: reply.sha256,
               release: () => buffers!.release(slot),
             };
           },

@@ -64,6 +64,13 @@ export interface Manifest {
    * without decrypting. Optional: manifests written before it was added lack it.
    */
   stored_chunks?: Record<string, number>;
+  /**
+   * SHA-256 hex of each chunk object's stored bytes, by chunk id: computed when this run wrote
+   * the object, carried over from the parent manifest for reused chunks of the same stored size,
+   * absent when unknown. Lets checksum verification catch same-size damage without decrypting.
+   * Optional: manifests written before it was added lack it.
+   */
+  stored_chunk_sha256?: Record<string, string>;
 }
 
 export type CompressionAlgorithm = 'none' | 'gzip' | 'brotli' | 'zstd';

@@ -24,6 +24,8 @@ export interface VerifyBackupOptions {
 export type DamageProblem =
   | 'missing'
   | 'size_mismatch'
+  /** The stored bytes do not hash to the SHA-256 recorded at backup time (checksum check). */
+  | 'checksum_mismatch'
   | 'corrupt'
   | 'entry_checksum_mismatch'
   | 'manifest_checksum_mismatch'

@@ -36,7 +36,8 @@ const HEAD_UNITS = 64 * 1024;
  * Verifies one stored backup and reports every damaged object precisely.
  *
  * - `checksum_verification`: the stored manifest hashes as the catalog recorded, and every
- *   chunk it references exists with the stored size recorded at backup time (head() only).
+ *   chunk it references exists with the stored size and stored-bytes SHA-256 recorded at backup
+ *   time (head(), then the store's SHA-256 or a streamed read; never decrypted).
  * - `integrity_check`: `full` reads every chunk (decrypt, authenticate, decompress, id re-check)
  *   and recomputes every entry's SHA-256; `NN%` reads the chunks of one rotating bucket;
  *   `quick` is checksums only.

@@ -198,7 +198,9 @@ describe('test_restore on a PostgreSQL backup', () => {
     bytes[40]! ^= 0x10;
     await writeFile(file, bytes);
     try {
+      // The integrity check on its own (the checksum check would name the chunk first).
       const result = await verify({
+        checksum_verification: false,
         test_restore_options: { test_database: `bk_verify_d_${randomBytes(4).toString('hex')}` },
       });
       expect(result.status).toBe('failed');
@@ -212,6 +214,19 @@ describe('test_restore on a PostgreSQL backup', () => {
       ]);
       expect(result.checks.test_restore).toBe('skipped');
       expect(result.test_restore).toBeNull();
+      // The stored-bytes checksum recorded at backup time catches it too, naming the table.
+      const checked = await verify({
+        test_restore_options: { test_database: `bk_verify_d_${randomBytes(4).toString('hex')}` },
+      });
+      expect(checked.damaged).toEqual([
+        expect.objectContaining({
+          chunk_id: id,
+          problem: 'checksum_mismatch',
+          entries: ['public.deliveries'],
+          found_by: 'checksum',
+        }),
+      ]);
+      expect(checked.checks.test_restore).toBe('skipped');
     } finally {
       await writeFile(file, original);
     }

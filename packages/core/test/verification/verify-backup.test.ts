@@ -102,6 +102,7 @@ describe('verifyBackupData', () => {
   });
 
   it('one corrupted byte in a chunk: the integrity check names the chunk, its file, and the later backup sharing it', async () => {
+    const INTEGRITY = { ...FULL, checksum_verification: false };
     const id = chunksOf(first, 'stable.bin')[2]!;
     expect(chunksOf(second, 'stable.bin')).toContain(id);
     await withDamage(
@@ -112,9 +113,9 @@ describe('verifyBackupData', () => {
         await writeFile(file, bytes);
       },
       async () => {
-        const full = await verify(first, FULL);
+        const full = await verify(first, INTEGRITY);
         expect(full.status).toBe('failed');
-        expect(full.checks).toMatchObject({ checksum: 'passed', integrity: 'failed' });
+        expect(full.checks).toMatchObject({ integrity: 'failed' });
         expect(full.damaged).toHaveLength(1);
         expect(full.damaged[0]).toMatchObject({
           kind: 'chunk',
@@ -129,10 +130,21 @@ describe('verifyBackupData', () => {
         expect(full.damaged[0]!.object).toContain(id);
         expect(full.error?.code).toBe('integrity_error');
         // The later backup is damaged by the same chunk, and names the earlier one.
-        const later = await verify(second, FULL);
+        const later = await verify(second, INTEGRITY);
         expect(later.damaged[0]).toMatchObject({ chunk_id: id, earlier_backups: [first.backup_id] });
-        // A same-size flip is invisible to quick checks: that is what integrity checks are for.
-        expect((await verify(first, QUICK)).status).toBe('passed');
+        // The quick checksum pass sees the same-size flip too: the stored bytes' SHA-256 recorded
+        // at backup time no longer matches.
+        const quick = await verify(first, QUICK);
+        expect(quick.status).toBe('failed');
+        expect(quick.checks).toMatchObject({ checksum: 'failed' });
+        expect(quick.damaged).toHaveLength(1);
+        expect(quick.damaged[0]).toMatchObject({
+          chunk_id: id,
+          problem: 'checksum_mismatch',
+          entries: ['stable.bin'],
+          shared_with_backups: [second.backup_id],
+          found_by: 'checksum',
+        });
       },
     );
   });
@@ -247,7 +259,9 @@ describe('verifyBackupData', () => {
     expect(covered).toBe(distinctChunkIds(second).length);
     expect(nextReadDataBucket(25, previous)).toBe(0);
 
-    // A corrupted chunk is found by the run whose bucket holds it, and only by that one.
+    // A corrupted chunk is found by the run whose bucket holds it, and only by that one (the
+    // checksum check, which would find it in every run, is left out here).
+    const readOnly = { ...options, checksum_verification: false };
     const id = chunksOf(second, 'changing.bin')[1]!;
     const home = chunkBucket(id, buckets);
     await withDamage(
@@ -259,7 +273,7 @@ describe('verifyBackupData', () => {
       },
       async () => {
         for (let bucket = 0; bucket < buckets; bucket++) {
-          const result = await verify(second, options, { readDataBucket: bucket });
+          const result = await verify(second, readOnly, { readDataBucket: bucket });
           expect(result.status).toBe(bucket === home ? 'failed' : 'passed');
           if (bucket === home)
             expect(result.damaged[0]).toMatchObject({ chunk_id: id, entries: ['changing.bin'] });
