@@ -93,3 +93,26 @@ export function typeVariantsDoc(
   });
   return variants;
 }
+
+/**
+ * An object switched on `type`: the built-in types are checked field by field; any other `type`
+ * passes through to the service, which answers `invalid_backup_config` unless a kind is
+ * registered for it (API.md: an unknown type is unusable configuration, not a schema violation).
+ */
+export function typeDispatchedSchema(
+  builtIns: Readonly<Record<string, z.ZodType>>,
+  typeError: string,
+  otherDescription: string,
+) {
+  return z
+    .looseObject({ type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: typeError }) })
+    .transform((value, ctx) => {
+      const schema = builtIns[value.type];
+      if (!schema) return value as Record<string, unknown> & { type: string };
+      const result = schema.safeParse(value);
+      if (result.success) return result.data as Record<string, unknown> & { type: string };
+      for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
+      return z.NEVER;
+    })
+    .meta({ anyOf: typeVariantsDoc(builtIns, otherDescription) });
+}

@@ -8,7 +8,7 @@ import {
   nameList,
   nonEmptyString,
   nonNegativeInt,
-  typeVariantsDoc,
+  typeDispatchedSchema,
 } from './common.js';
 import { testRestoreOptionsSchema, verificationTypeSchema } from './verify.js';
 
@@ -43,31 +43,12 @@ export const BUILT_IN_SOURCE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   filesystem: filesystemSourceSchema,
 };
 
-/**
- * A source: the built-in types are checked field by field here; any other `type` passes through
- * to the service, which answers `invalid_backup_config` unless a source kind is registered for
- * it (API.md: an unknown source type is unusable configuration, not a schema violation).
- */
-export const sourceSchema = z
-  .looseObject({
-    type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, {
-      error: 'must be a source type such as database, postgres or filesystem',
-    }),
-  })
-  .transform((value, ctx) => {
-    const schema = BUILT_IN_SOURCE_SCHEMAS[value.type];
-    if (!schema) return value as Record<string, unknown> & { type: string };
-    const result = schema.safeParse(value);
-    if (result.success) return result.data as Record<string, unknown> & { type: string };
-    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
-    return z.NEVER;
-  })
-  .meta({
-    anyOf: typeVariantsDoc(
-      BUILT_IN_SOURCE_SCHEMAS,
-      'A source kind registered with the service (`sources` option); its own fields',
-    ),
-  });
+/** A source; see `typeDispatchedSchema` for how unknown types are handled. */
+export const sourceSchema = typeDispatchedSchema(
+  BUILT_IN_SOURCE_SCHEMAS,
+  'must be a source type such as database, postgres or filesystem',
+  'A source kind registered with the service (`sources` option); its own fields',
+);
 
 /**
  * Destinations: the spec's fields, typed; driver-specific extras (endpoint, container, ...)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameList, nonEmptyString, notificationsSchema, typeVariantsDoc } from './common.js';
+import { nameList, nonEmptyString, notificationsSchema, typeDispatchedSchema } from './common.js';
 
 const connectionString = z
   .string()
@@ -33,30 +33,12 @@ const BUILT_IN_TARGET_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
   filesystem: filesystemTargetSchema,
 };
 
-/**
- * Where to restore. Built-in types are checked field by field; another `type` passes through to
- * the service, which answers `invalid_backup_config` unless a source kind handles it.
- */
-export const restoreDestinationSchema = z
-  .looseObject({
-    type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, {
-      error: 'must be a restore target type such as database, postgres or filesystem',
-    }),
-  })
-  .transform((value, ctx) => {
-    const schema = BUILT_IN_TARGET_SCHEMAS[value.type];
-    if (!schema) return value as Record<string, unknown> & { type: string };
-    const result = schema.safeParse(value);
-    if (result.success) return result.data as Record<string, unknown> & { type: string };
-    for (const issue of result.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0]);
-    return z.NEVER;
-  })
-  .meta({
-    anyOf: typeVariantsDoc(
-      BUILT_IN_TARGET_SCHEMAS,
-      'A restore target of a source kind registered with the service; its own fields',
-    ),
-  });
+/** Where to restore; see `typeDispatchedSchema` for how unknown types are handled. */
+export const restoreDestinationSchema = typeDispatchedSchema(
+  BUILT_IN_TARGET_SCHEMAS,
+  'must be a restore target type such as database, postgres or filesystem',
+  'A restore target of a source kind registered with the service; its own fields',
+);
 
 /** The spec's informational `source` (where the backup came from); secrets are sealed like a job's. */
 export const restoreSourceSchema = z.looseObject({
