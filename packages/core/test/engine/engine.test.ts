@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import {
   BackupError,
   type BackupProgress,
   type BackupRunContext,
-  type BackupSource,
-  type ChunkerParams,
   chunkKey,
   LocalKeyProvider,
   type LocalStorageDriver,
@@ -19,14 +16,15 @@ import {
   verifyChunks,
 } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allFiles, CollectingTarget, type FakeEntry, FakeSource, tempDriver } from './fixtures.js';
+import {
+  allFiles,
+  CollectingTarget,
+  type FakeEntry,
+  FakeSource,
+  SMALL_CHUNKS,
+  tempDriver,
+} from './fixtures.js';
 
-const SMALL: ChunkerParams = {
-  algorithm: 'fastcdc-gear-v1',
-  minSize: 16384,
-  avgSize: 65536,
-  maxSize: 262144,
-};
 const provider = new LocalKeyProvider({ k1: randomBytes(32) });
 const SENTINEL = 'SENTINEL-7f3a-PLAINTEXT';
 const RANDOM = randomBytes(700 * 1024);
@@ -61,7 +59,7 @@ function openRepo(encrypted = true, on: StorageDriver = driver): Promise<Reposit
     keyProvider: provider,
     encryption: encrypted ? { enabled: true, keyId: 'k1' } : { enabled: false },
     create: true,
-    chunker: SMALL,
+    chunker: SMALL_CHUNKS,
   });
 }
 
@@ -324,108 +322,6 @@ describe('backup and restore engine', () => {
     expect(error.message).toContain('source broke in public.random');
     expect(source.closed).toBe(1);
     expect(await repo.listSnapshotIds()).toEqual([]);
-  });
-
-  it('bounds chunk writes in flight and reads entries in parallel up to the plan', async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const counting: StorageDriver = {
-      type: driver.type,
-      capabilities: driver.capabilities,
-      describe: (k) => driver.describe(k),
-      get: (k, o) => driver.get(k, o),
-      head: (k, o) => driver.head(k, o),
-      list: (p, o) => driver.list(p, o),
-      delete: (k, o) => driver.delete(k, o),
-      put: async (k, body, o) => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((r) => setTimeout(r, 3));
-        try {
-          await driver.put(k, body, o);
-        } finally {
-          inFlight--;
-        }
-      },
-    };
-    const repo = await openRepo(true, counting);
-    const many: FakeEntry[] = Array.from({ length: 6 }, (_, i) => ({
-      name: `t${i}`,
-      data: randomBytes(600 * 1024),
-    }));
-    const source = new FakeSource(many, 3);
-    const manifest = await backup(repo, source, 'bk_1', {}, { chunkConcurrency: 2 });
-    expect(manifest.totals.new_chunks).toBeGreaterThan(20);
-    expect(maxInFlight).toBeLessThanOrEqual(2);
-    expect(maxInFlight).toBe(2);
-    expect(source.maxConcurrentReads).toBe(3);
-  });
-
-  it('applies backpressure: with storage stalled, the source is read only a few chunks ahead', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const stalled: StorageDriver = {
-      type: driver.type,
-      capabilities: driver.capabilities,
-      describe: (k) => driver.describe(k),
-      get: (k, o) => driver.get(k, o),
-      head: (k, o) => driver.head(k, o),
-      list: (p, o) => driver.list(p, o),
-      delete: (k, o) => driver.delete(k, o),
-      put: async (k, body, o) => {
-        if (k.startsWith('chunks/')) await gate;
-        await driver.put(k, body, o);
-      },
-    };
-    const repo = await Repository.open(stalled, { create: true });
-    const total = 64 * 1024 * 1024;
-    let produced = 0;
-    const source: BackupSource = {
-      type: 'lazy',
-      describe: () => ({}),
-      open: async () => ({
-        entries: (async function* () {
-          yield {
-            name: 'lazy',
-            kind: 'file',
-            metadata: {},
-            estimatedBytes: total,
-            open: async () =>
-              Readable.from(
-                (function* () {
-                  for (; produced < total; produced += 65536) yield randomBytes(65536);
-                })(),
-                { objectMode: false },
-              ),
-          };
-        })(),
-        estimatedBytes: total,
-        metadata: {},
-        parallelism: 1,
-        close: async () => {},
-      }),
-    };
-    const running = runBackup({
-      repository: repo,
-      source,
-      context: context(),
-      jobId: 'job_1',
-      backupId: 'bk_lazy',
-      backupType: 'full',
-      compression: { algorithm: 'none' },
-      chunkConcurrency: 2,
-      encoderWorkers: 1,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    // 2 chunks in flight + 1 waiting for a slot + the chunker's buffer, each ≤ 4 MiB, plus stream buffers.
-    expect(produced).toBeGreaterThan(0);
-    expect(produced).toBeLessThanOrEqual(18 * 1024 * 1024);
-    release();
-    const manifest = await running;
-    expect(manifest.totals.logical_bytes).toBe(total);
-    expect(produced).toBe(total);
   });
 
   it('restores a selection of entries and stops promptly when a restore is cancelled', async () => {

@@ -7,12 +7,14 @@ import {
   type BackupRunContext,
   type BackupRunPlan,
   type BackupSource,
+  type ChunkerParams,
   type EntryRestoreResult,
   LocalStorageDriver,
   type ManifestEntry,
   type RestoreRunContext,
   type RestoreTarget,
   type SourceEntry,
+  type StorageDriver,
 } from '@backupkit/core';
 
 export async function tempDriver(): Promise<{
@@ -174,4 +176,26 @@ export class CollectingTarget implements RestoreTarget {
   async close(): Promise<void> {
     this.closed++;
   }
+}
+
+/** Small chunks, so that a few hundred KiB of test data make many of them. */
+export const SMALL_CHUNKS: ChunkerParams = {
+  algorithm: 'fastcdc-gear-v1',
+  minSize: 16384,
+  avgSize: 65536,
+  maxSize: 262144,
+};
+
+/** `driver` with its `put` replaced, to count, delay or stall writes. */
+export function withPut(driver: StorageDriver, put: StorageDriver['put']): StorageDriver {
+  return {
+    type: driver.type,
+    capabilities: driver.capabilities,
+    describe: (k) => driver.describe(k),
+    get: (k, o) => driver.get(k, o),
+    head: (k, o) => driver.head(k, o),
+    list: (p, o) => driver.list(p, o),
+    delete: (k, o) => driver.delete(k, o),
+    put,
+  };
 }
