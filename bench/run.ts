@@ -12,7 +12,7 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const reps = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
 const scales = (process.env.BENCH_SCALES ?? '1').split(',').map(Number);
 const work = join(process.env.BENCH_WORKDIR ?? tmpdir(), 'backupkit-bench');
-const tsx = `node --import tsx ${join(repoRoot, 'bench/backupkit-run.ts')}`;
+const backupkit = `node ${join(repoRoot, 'bench/backupkit-run.mjs')}`;
 const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
 const results: Record<string, unknown>[] = [];
@@ -31,7 +31,7 @@ for (const scale of scales) {
     log(`scale ${scale} rep ${rep + 1}/${reps}`);
 
     const readLimit = await measure(
-      `node --import tsx ${join(repoRoot, 'bench/read-limit.ts')} ${q(source.url)} 2`,
+      `node ${join(repoRoot, 'bench/read-limit.mjs')} ${q(source.url)} 2`,
       { cwd: repoRoot },
     );
     add('read limit (parallel COPY, 2 conns)', readLimit);
@@ -47,7 +47,7 @@ for (const scale of scales) {
     );
     note('pg_dump | zstd -3 bytes', statSync(join(work, 'dump.sql.zst')).size);
 
-    const full = await measure(`${tsx} backup ${q(source.url)} ${q(repo)}`, { cwd: repoRoot });
+    const full = await measure(`${backupkit} backup ${q(source.url)} ${q(repo)}`, { cwd: repoRoot });
     add('backupkit full backup', full);
     const fullOut = JSON.parse(full.stdout.trim()) as {
       backup_id: string;
@@ -55,7 +55,7 @@ for (const scale of scales) {
       engine_seconds: number;
     };
     note('backupkit stored bytes', fullOut.totals.stored_bytes);
-    // The engine's own time, without process start-up (node + tsx compiling the sources).
+    // The engine's own time, without process start-up (node, module loading).
     add('backupkit full backup (in-process, no start-up)', {
       ...full,
       wallSeconds: fullOut.engine_seconds,
@@ -67,7 +67,7 @@ for (const scale of scales) {
     const ours = await recreateDatabase(`${source.name}_restore`);
     add(
       'backupkit restore',
-      await measure(`${tsx} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, { cwd: repoRoot }),
+      await measure(`${backupkit} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, { cwd: repoRoot }),
     );
     await ours.drop();
 
@@ -75,13 +75,13 @@ for (const scale of scales) {
     for (const shape of ['realistic', 'uniform'] as const) {
       const copy = await cloneDatabase(source.name, `${source.name}_${shape}`);
       const repo2 = join(work, `repo-${shape}`);
-      const first = await measure(`${tsx} backup ${q(copy.url)} ${q(repo2)}`, { cwd: repoRoot });
+      const first = await measure(`${backupkit} backup ${q(copy.url)} ${q(repo2)}`, { cwd: repoRoot });
       const firstOut = JSON.parse(first.stdout.trim()) as {
         backup_id: string;
         totals: { stored_bytes: number };
       };
       await changeDatabase(copy.url, shape);
-      const second = await measure(`${tsx} backup ${q(copy.url)} ${q(repo2)} ${firstOut.backup_id}`, {
+      const second = await measure(`${backupkit} backup ${q(copy.url)} ${q(repo2)} ${firstOut.backup_id}`, {
         cwd: repoRoot,
       });
       const secondOut = JSON.parse(second.stdout.trim()) as { totals: { stored_bytes: number } };

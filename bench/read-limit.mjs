@@ -7,12 +7,12 @@ import { to as copyTo } from 'pg-copy-streams';
 
 const url = process.argv[2] ?? process.env.BENCH_DB_URL;
 const connections = Number(process.argv[3] ?? 2);
-if (!url) throw new Error('usage: read-limit.ts <database url> [connections]');
+if (!url) throw new Error('usage: read-limit.mjs <database url> [connections]');
 
 const started = performance.now();
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
-const { rows } = await admin.query<{ name: string; bytes: string }>(
+const { rows } = await admin.query(
   `SELECT format('%I.%I', n.nspname, c.relname) AS name, pg_table_size(c.oid) AS bytes
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r','p') AND n.nspname NOT IN ('pg_catalog','information_schema')
@@ -22,12 +22,12 @@ await admin.end();
 
 const queue = rows.map((r) => r.name);
 let total = 0;
-async function worker(): Promise<void> {
+async function worker() {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   for (let table = queue.shift(); table; table = queue.shift()) {
     const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
+      write(chunk, _enc, done) {
         total += chunk.length;
         done();
       },

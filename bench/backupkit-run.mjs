@@ -1,4 +1,5 @@
-// One backupkit operation in its own process, so the harness measures its wall time and peak RSS:
+// One backupkit operation in its own process, so the harness measures its wall time and peak RSS.
+// Plain JavaScript against the built package (as a user runs it): no TypeScript compiled at start-up.
 //   backup  <db url> <repo dir> [backup id]   → full or incremental backup (zstd + AES-256-GCM)
 //   restore <db url> <repo dir> <backup id>   → restore every table into <db url>
 import { randomBytes } from 'node:crypto';
@@ -14,7 +15,7 @@ import {
 
 const [command, url, repoDir, backupId] = process.argv.slice(2);
 if (!command || !url || !repoDir)
-  throw new Error('usage: backupkit-run.ts backup|restore <db url> <repo dir> [backup id]');
+  throw new Error('usage: backupkit-run.mjs backup|restore <db url> <repo dir> [backup id]');
 
 // A fixed benchmark key: the repository is scratch data, deleted by the harness.
 const keyProvider = new LocalKeyProvider({ bench: Buffer.alloc(32, 7) });
