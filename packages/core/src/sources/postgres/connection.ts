@@ -16,6 +16,9 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
   bytea_output: 'hex',
   client_encoding: 'UTF8',
   standard_conforming_strings: 'on',
+  // A scan that joins one already running starts mid-table: the COPY order (and so the chunks,
+  // and dedup against the last backup) would depend on what else reads the table (pg_dump does the same).
+  synchronize_seqscans: 'off',
   // Managed databases often set these per role; a long COPY or index build must not be cut off.
   statement_timeout: '0',
   idle_in_transaction_session_timeout: '0',
