@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { qualified } from './connection.js';
+import { chooseCopyFormat } from './copy-format.js';
 import type { ColumnSchema, SequenceSchema, TableSchema, TypeSchema } from './schema-types.js';
 import type { TableName } from './table-match.js';
 
@@ -62,6 +63,7 @@ export async function captureTables(
     generated: string;
     sequence: string | null;
     collation: string | null;
+    builtin_type: string | null;
   }>(
     `SELECT a.attrelid::int AS relid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             a.atttypid::int AS typid, a.attnotnull AS not_null, pg_get_expr(d.adbin, d.adrelid) AS default,
@@ -69,7 +71,8 @@ export async function captureTables(
             pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) AS sequence,
             (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-              WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation
+              WHERE co.oid = a.attcollation AND a.attcollation <> t.typcollation) AS collation,
+            CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN t.typname::text END AS builtin_type
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
@@ -126,11 +129,16 @@ export async function captureTables(
       sequence: c.sequence,
       ...(c.collation ? { collation: c.collation } : {}),
     }));
+    const copied = cols.filter((c) => c.generated !== 's');
+    const copyTypes = copied.map((c) => c.builtin_type);
+    const copyFormat = chooseCopyFormat(copyTypes);
     return {
       schema: table.schema,
       name: table.name,
       columns: columnSchemas,
-      copy_columns: columnSchemas.filter((c) => c.generated === null).map((c) => c.name),
+      copy_columns: copied.map((c) => c.name),
+      copy_format: copyFormat,
+      ...(copyFormat === 'binary' ? { copy_types: copyTypes as string[] } : {}),
       constraints: constraints.rows
         .filter((c) => c.relid === table.oid)
         .map((c) => ({

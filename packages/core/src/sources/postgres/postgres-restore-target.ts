@@ -14,8 +14,8 @@ import {
   quoteIdent,
   SESSION_SETTINGS,
 } from './connection.js';
+import { copyFromSql } from './copy-format.js';
 import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './ddl.js';
-import { copyColumns } from './postgres-source.js';
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
 import { planRestore, type RestorePlan } from './restore-plan.js';
 import { RowCounter } from './row-counter.js';
@@ -121,7 +121,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
         }
       }
       const counter = new RowCounter();
-      const copy = client.query(copyFrom(`COPY ${target} (${copyColumns(table)}) FROM STDIN`));
+      const copy = client.query(copyFrom(copyFromSql(table)));
       await pipeline(content ?? emptyStream(), counter, copy, { signal: context.signal });
       const expected = table.row_count;
       if (typeof expected === 'number' && copy.rowCount !== expected) {

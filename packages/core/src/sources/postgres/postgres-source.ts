@@ -3,22 +3,19 @@ import { BackupError } from '../../errors.js';
 import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from '../backup-source.js';
 import { captureSequences, captureTables, captureTypes, listTables } from './catalog-capture.js';
 import { type PostgresSourceConfig, parseSourceConfig } from './config.js';
-import { mapPgError, maskConnectionString, qualified, quoteIdent, SESSION_SETTINGS } from './connection.js';
+import { mapPgError, maskConnectionString, qualified, SESSION_SETTINGS } from './connection.js';
+import { copyFormatOf, copyToSql } from './copy-format.js';
 import { CopyOutStream } from './copy-out-stream.js';
 import { RowCounter } from './row-counter.js';
 import type { DatabaseSchema, TableEntryMetadata, TableSchema } from './schema-types.js';
 import { SnapshotPool } from './snapshot-pool.js';
 import { entryName, selectTables, TablePattern } from './table-match.js';
 
-/** The COPY statement for a table, columns in the captured order (backup, restore and verify share it). */
-export function copyColumns(table: Pick<TableSchema, 'copy_columns'>): string {
-  return table.copy_columns.map(quoteIdent).join(', ');
-}
-
 /**
  * Logical PostgreSQL backup through a connection string: one consistent snapshot, the schema
- * captured from the catalog, each table's data as `COPY ... TO STDOUT` text, tables read in
- * parallel by worker connections that share the snapshot.
+ * captured from the catalog, each table's data as `COPY ... TO STDOUT` (text, or binary for
+ * tables with bytea columns: see copy-format.ts), tables read in parallel by worker
+ * connections that share the snapshot.
  */
 export class PostgresSource implements BackupSource {
   readonly type = 'postgres';
@@ -128,8 +125,7 @@ export class PostgresSource implements BackupSource {
       open: async (signal: AbortSignal): Promise<Readable> => {
         signal.throwIfAborted();
         const client = await pool.acquire();
-        const sql = `COPY ${qualified(table.schema, table.name)} (${copyColumns(table)}) TO STDOUT`;
-        const copy = client.query(new CopyOutStream(sql));
+        const copy = client.query(new CopyOutStream(copyToSql(table)));
         let finished = false;
         let released = false;
         const giveBack = (ok: boolean): void => {
@@ -172,7 +168,7 @@ export class PostgresSource implements BackupSource {
       },
       completeMetadata: () => ({
         row_count: rowCount ?? 0,
-        checksum: { algorithm: 'sha256', of: 'copy-text' },
+        checksum: { algorithm: 'sha256', of: copyFormatOf(table) === 'binary' ? 'copy-binary' : 'copy-text' },
       }),
     };
   }

@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import { BackupError } from '../../errors.js';
 import type { PostgresRestoreOptions } from './config.js';
 import { mapPgError, qualified, quoteIdent } from './connection.js';
+import { copyToSql } from './copy-format.js';
+import { CopyOutStream } from './copy-out-stream.js';
 import { addConstraintSql } from './ddl.js';
-import { copyColumns } from './postgres-source.js';
 import type { PlannedTable, RestorePlan } from './restore-plan.js';
-import { RowCounter } from './row-counter.js';
 
 export interface ForeignKey {
   /** Qualified table name as regclass prints it (search_path = pg_catalog). */
@@ -222,18 +221,20 @@ async function setSequences(client: pg.Client, plan: RestorePlan, tables: Planne
   }
 }
 
-/** Re-reads each restored table as COPY text and compares SHA-256 and row count with the backup. */
+/**
+ * Re-reads each restored table in the format it was backed up in (text or binary) and compares
+ * SHA-256 and row count with the backup. The row count is the server's (the COPY command tag):
+ * binary data has no row separator to count.
+ */
 async function verifyData(args: FinishArgs, tables: PlannedTable[]): Promise<void> {
   const mismatches: { table: string; reason: string }[] = [];
   await forEachLimit(tables, args.options.parallelism, async (t) => {
     const client = await args.pool.connect();
     try {
       const hash = createHash('sha256');
-      const counter = new RowCounter({ countRows: true });
-      const sql = `COPY ${qualified(t.table.schema, t.table.name)} (${copyColumns(t.table)}) TO STDOUT`;
+      const copy = client.query(new CopyOutStream(copyToSql(t.table)));
       await pipeline(
-        client.query(copyTo(sql)),
-        counter,
+        copy,
         new Writable({
           write(chunk: Buffer, _encoding, callback) {
             hash.update(chunk);
@@ -242,11 +243,14 @@ async function verifyData(args: FinishArgs, tables: PlannedTable[]): Promise<voi
         }),
         { signal: args.signal },
       );
+      // The row count arrives with CommandComplete, after the data: a query queued behind the
+      // COPY resolves once pg has processed it.
+      await client.query('SELECT 1');
       const sha = hash.digest('hex');
-      if (typeof t.table.row_count === 'number' && counter.rows !== t.table.row_count) {
+      if (typeof t.table.row_count === 'number' && copy.rowCount !== t.table.row_count) {
         mismatches.push({
           table: t.entry.name,
-          reason: `${counter.rows} rows, backup has ${t.table.row_count}`,
+          reason: `${copy.rowCount} rows, backup has ${t.table.row_count}`,
         });
       } else if (t.entry.sha256 && sha !== t.entry.sha256) {
         mismatches.push({ table: t.entry.name, reason: 'content checksum differs from the backup' });

@@ -3,6 +3,12 @@ import { BackupError } from '../../errors.js';
 import type { Manifest, ManifestEntry } from '../../repository/manifest.js';
 import type { PostgresRestoreOptions } from './config.js';
 import { qualified } from './connection.js';
+import {
+  BINARY_STABLE_TYPES,
+  binaryTypeMismatches,
+  type ColumnTypeMismatch,
+  copyFormatOf,
+} from './copy-format.js';
 import type { DatabaseSchema, TableEntryMetadata } from './schema-types.js';
 import { TablePattern } from './table-match.js';
 
@@ -33,6 +39,27 @@ function tableOf(entry: ManifestEntry): TableEntryMetadata {
   if (typeof meta.schema !== 'string' || typeof meta.name !== 'string' || !Array.isArray(meta.copy_columns)) {
     throw new BackupError('unsupported_format', `Entry ${entry.name} carries no table schema`);
   }
+  const format: unknown = meta.copy_format;
+  if (format !== undefined && format !== 'text' && format !== 'binary') {
+    throw new BackupError('unsupported_format', `Entry ${entry.name} has COPY format ${String(format)}`, {
+      details: { table: entry.name, copy_format: format },
+    });
+  }
+  // Binary data is only loadable into the recorded (stable) types.
+  if (
+    format === 'binary' &&
+    (!Array.isArray(meta.copy_types) ||
+      meta.copy_types.length !== meta.copy_columns.length ||
+      !meta.copy_types.every((t) => BINARY_STABLE_TYPES.has(t)))
+  ) {
+    throw new BackupError(
+      'unsupported_format',
+      `Entry ${entry.name}: binary COPY data without usable column types`,
+      {
+        details: { table: entry.name },
+      },
+    );
+  }
   return meta as TableEntryMetadata;
 }
 
@@ -40,7 +67,8 @@ function tableOf(entry: ManifestEntry): TableEntryMetadata {
  * Selects the tables to restore and checks the target without changing it.
  * @throws BackupError `table_not_found` (unknown selection, or missing and not to be created),
  *   `table_exists` (exists and overwrite is off), `permission_denied`, `restore_failed`
- *   (an existing table lacks columns of the backup).
+ *   (an existing table lacks columns of the backup, or has other column types than a
+ *   binary-format entry recorded: `details.column_types`), `unsupported_format`.
  */
 export async function planRestore(
   client: pg.Client,
@@ -70,15 +98,20 @@ export async function planRestore(
     oid: number | null;
     can_write: boolean | null;
     can_create: boolean;
-    columns: string[] | null;
+    /** Column name → type: pg_catalog types by `typname`, others as `schema.type`. */
+    columns: Record<string, string> | null;
   }>(
     `SELECT q.name, r.oid::int AS oid,
             CASE WHEN r.oid IS NULL THEN NULL
                  ELSE has_table_privilege(r.oid, 'INSERT') AND has_table_privilege(r.oid, 'TRUNCATE') END AS can_write,
             CASE WHEN n.oid IS NULL THEN has_database_privilege(current_database(), 'CREATE')
                  ELSE has_schema_privilege(n.oid, 'CREATE') END AS can_create,
-            (SELECT array_agg(attname::text) FROM pg_attribute
-              WHERE attrelid = r.oid AND attnum > 0 AND NOT attisdropped) AS columns
+            (SELECT json_object_agg(a.attname,
+                      CASE WHEN t.typnamespace = 'pg_catalog'::regnamespace THEN t.typname::text
+                           ELSE quote_ident(tn.nspname) || '.' || quote_ident(t.typname) END)
+               FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+               JOIN pg_namespace tn ON tn.oid = t.typnamespace
+              WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
        FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, qualified, nsp)
        LEFT JOIN LATERAL (SELECT to_regclass(q.qualified) AS oid) r ON true
        LEFT JOIN pg_namespace n ON n.nspname = q.nsp`,
@@ -93,6 +126,7 @@ export async function planRestore(
   const missing: string[] = [];
   const denied: string[] = [];
   const badColumns: Record<string, string[]> = {};
+  const badTypes: Record<string, ColumnTypeMismatch[]> = {};
   const tables = new Map<string, PlannedTable>();
   for (const { entry, table } of selected) {
     const row = byName.get(entry.name);
@@ -101,8 +135,13 @@ export async function planRestore(
     if (!present && !options.createMissingTables) missing.push(entry.name);
     if (present ? row?.can_write !== true : row?.can_create !== true) denied.push(entry.name);
     if (present) {
-      const lacking = table.copy_columns.filter((c) => !(row?.columns ?? []).includes(c));
+      const columns = row?.columns ?? {};
+      const lacking = table.copy_columns.filter((c) => !Object.hasOwn(columns, c));
       if (lacking.length > 0) badColumns[entry.name] = lacking;
+      if (copyFormatOf(table) === 'binary') {
+        const differing = binaryTypeMismatches(table, columns);
+        if (differing.length > 0) badTypes[entry.name] = differing;
+      }
     }
     tables.set(entry.name, { entry, table, exists: present });
   }
@@ -158,6 +197,20 @@ export async function planRestore(
         .map(([t, c]) => `${t} (${c.join(', ')})`)
         .join('; ')}`,
       { details: { columns: badColumns } },
+    );
+  }
+  if (Object.keys(badTypes).length > 0) {
+    throw new BackupError(
+      'restore_failed',
+      `Existing table(s) have column types other than the backup's binary COPY data was written for: ${Object.entries(
+        badTypes,
+      )
+        .map(
+          ([t, cols]) =>
+            `${t} (${cols.map((c) => `${c.column}: ${c.backup} in the backup, ${c.target} in the target`).join(', ')})`,
+        )
+        .join('; ')}`,
+      { details: { column_types: badTypes } },
     );
   }
   return { schema, tables };

@@ -1,5 +1,8 @@
 /** The captured schema, stored as JSON in the manifest (source-level and per-table metadata). */
 
+/** COPY data format of a table entry (see copy-format.ts for the choice). */
+export type CopyFormat = 'text' | 'binary';
+
 export interface ColumnSchema {
   name: string;
   /** `format_type()` with search_path = pg_catalog, so user types are schema-qualified. */
@@ -75,6 +78,13 @@ export interface TableSchema {
   unlogged?: boolean;
   /** Storage parameters (`reloptions`), e.g. `fillfactor=70`. */
   storage_options?: string[];
+  /** Format of the entry's COPY data; absent (backups made before binary COPY): text. */
+  copy_format?: CopyFormat;
+  /**
+   * Binary format only: the pg_catalog type name (`typname`) of each of `copy_columns`, in
+   * order. Binary data loads only into columns of these types; restore checks existing tables.
+   */
+  copy_types?: string[];
 }
 
 /** Source-level metadata (`manifest.metadata.postgres`). */
@@ -92,6 +102,6 @@ export interface DatabaseSchema {
 /** Per-table entry metadata. */
 export interface TableEntryMetadata extends TableSchema {
   row_count?: number;
-  /** The content checksum is the entry's sha256: SHA-256 of the COPY text bytes. */
-  checksum?: { algorithm: 'sha256'; of: 'copy-text' };
+  /** The content checksum is the entry's sha256: SHA-256 of the COPY bytes (text or binary). */
+  checksum?: { algorithm: 'sha256'; of: 'copy-text' | 'copy-binary' };
 }

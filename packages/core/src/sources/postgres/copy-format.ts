@@ -1,0 +1,103 @@
+import { qualified, quoteIdent } from './connection.js';
+import type { CopyFormat, TableSchema } from './schema-types.js';
+
+/*
+ * COPY text or binary, per table. Text hex-encodes bytea (twice the bytes to read, hash and
+ * compress), so tables with bytea columns go binary; for other types binary is often larger
+ * and compresses worse, so text stays the default.
+ */
+
+/**
+ * Built-in types (pg_catalog `typname`) whose binary send/recv format is stable across
+ * PostgreSQL versions. Arrays, domains, enums, composites and extension types are not here:
+ * their binary forms carry type OIDs or depend on the installation.
+ */
+export const BINARY_STABLE_TYPES: ReadonlySet<string> = new Set([
+  'bool',
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'numeric',
+  'text',
+  'varchar',
+  'bpchar',
+  'name',
+  'char',
+  'bytea',
+  'date',
+  'time',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'uuid',
+  'json',
+  'jsonb',
+  'oid',
+  'inet',
+  'cidr',
+  'macaddr',
+]);
+
+/** A copied column's type: its pg_type name, or null when it is not a pg_catalog type. */
+export type BuiltinTypeName = string | null;
+
+/** Binary iff some column is bytea and every copied column has a binary-stable built-in type. */
+export function chooseCopyFormat(types: readonly BuiltinTypeName[]): CopyFormat {
+  const stable = types.every((t) => t !== null && BINARY_STABLE_TYPES.has(t));
+  return stable && types.includes('bytea') ? 'binary' : 'text';
+}
+
+/** The format an entry was backed up in; backups from before binary COPY have none: text. */
+export function copyFormatOf(table: Pick<TableSchema, 'copy_format'>): CopyFormat {
+  return table.copy_format === 'binary' ? 'binary' : 'text';
+}
+
+function copyTarget(table: Pick<TableSchema, 'schema' | 'name' | 'copy_columns'>): string {
+  return `${qualified(table.schema, table.name)} (${table.copy_columns.map(quoteIdent).join(', ')})`;
+}
+
+function formatOption(table: Pick<TableSchema, 'copy_format'>): string {
+  return copyFormatOf(table) === 'binary' ? ' (FORMAT binary)' : '';
+}
+
+type CopyTable = Pick<TableSchema, 'schema' | 'name' | 'copy_columns' | 'copy_format'>;
+
+/** `COPY t (columns) TO STDOUT` in the table's format; backup and verification share it. */
+export function copyToSql(table: CopyTable): string {
+  return `COPY ${copyTarget(table)} TO STDOUT${formatOption(table)}`;
+}
+
+/** `COPY t (columns) FROM STDIN` in the format the entry was backed up in. */
+export function copyFromSql(table: CopyTable): string {
+  return `COPY ${copyTarget(table)} FROM STDIN${formatOption(table)}`;
+}
+
+export interface ColumnTypeMismatch {
+  column: string;
+  /** pg_catalog type name the binary data was written as. */
+  backup: string;
+  /** The existing column's type: a pg_catalog name, else `schema.type`. */
+  target: string;
+}
+
+/**
+ * Binary COPY data carries no type information: loaded into a column of another type it is
+ * rejected at best and misread at worst. Lists the copied columns whose type in an existing
+ * table (`targetTypes`: column → type name) is not the one recorded at backup.
+ */
+export function binaryTypeMismatches(
+  table: Pick<TableSchema, 'copy_columns' | 'copy_types'>,
+  targetTypes: Readonly<Record<string, string>>,
+): ColumnTypeMismatch[] {
+  const mismatches: ColumnTypeMismatch[] = [];
+  table.copy_columns.forEach((column, i) => {
+    const backup = table.copy_types?.[i];
+    const target = targetTypes[column];
+    if (backup !== undefined && target !== undefined && target !== backup) {
+      mismatches.push({ column, backup, target });
+    }
+  });
+  return mismatches;
+}
