@@ -246,7 +246,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
   const onAbort = () => stream.destroy(abortedError(ctx.signal));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   // The entry's SHA-256 runs beside the main thread (in an encoder worker) when it can.
-  const hash = ctx.encoder.openDigest();
+  const hash = entry.hashContent === false ? undefined : ctx.encoder.openDigest();
   const ids: Promise<string>[] = [];
   const sizes: number[] = [];
   let size = 0;
@@ -272,7 +272,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     name: entry.name,
     kind: entry.kind,
     size,
-    sha256: await hash.digest(),
+    ...(hash ? { sha256: await hash.digest() } : {}),
     chunks,
     metadata: { ...entry.metadata, ...extra },
   };

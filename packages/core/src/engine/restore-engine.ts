@@ -8,6 +8,7 @@ import type { Repository } from '../repository/repository.js';
 import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../sources/backup-source.js';
 import { abortedError, linkedAbortController } from '../util/abort.js';
 import { forEachConcurrent } from '../util/concurrency.js';
+import { chunkRefsFunction } from './content-ids.js';
 import { ProgressMeter, type TransferProgress } from './progress.js';
 
 export interface RunRestoreOptions {
@@ -53,7 +54,13 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
   const entries = options.entries ?? manifest.entries;
   const { controller, dispose } = linkedAbortController(options.signal);
   const signal = controller.signal;
-  const context: RestoreRunContext = { signal, manifest, entries, options: options.options ?? {} };
+  const context: RestoreRunContext = {
+    signal,
+    manifest,
+    entries,
+    options: options.options ?? {},
+    chunkRefsOf: chunkRefsFunction(repository, manifest),
+  };
   const meter = new ProgressMeter(
     entries.reduce((sum, e) => sum + e.size, 0),
     options.progressIntervalMs ?? 200,

@@ -158,6 +158,19 @@ export class Repository {
   }
 
   /**
+   * How the chunks of `manifest` got their ids: under the data key its master key wraps (the one
+   * writers under that `key_id` use), or SHA-256 without encryption. For recomputing a backup's
+   * chunk list from restored data, whatever key this handle writes with.
+   * @throws BackupError `key_not_found` (master key not configured or no data key under it), `key_mismatch`.
+   */
+  async chunkIdsOf(manifest: Pick<Manifest, 'encryption'>): Promise<(plaintext: Uint8Array) => string> {
+    const keyId = manifest.encryption.enabled ? manifest.encryption.key_id : undefined;
+    if (!keyId) return (plaintext) => createHash('sha256').update(plaintext).digest('hex');
+    const key = this.#writeKey?.keyId === keyId ? this.#writeKey : await this.#keys.writeKey(keyId, false);
+    return (plaintext) => hmacChunkId(key, plaintext);
+  }
+
+  /**
    * Stores a chunk: compress (kept uncompressed when that is not smaller), encrypt, put.
    * `id` must be `chunkId(plaintext)`. Skips the write when the chunk is already stored.
    */

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Manifest, ManifestEntry } from '../repository/manifest.js';
+import type { ChunkRef, Manifest, ManifestEntry } from '../repository/manifest.js';
 
 /** One thing a source hands to the engine. */
 export interface SourceEntry {
@@ -24,6 +24,14 @@ export interface SourceEntry {
    * (e.g. a table's row count and content checksum).
    */
   completeMetadata?: () => Record<string, unknown>;
+  /**
+   * Whether the manifest records a SHA-256 of the whole content (default true). Files keep it:
+   * it is what users compare with `sha256sum`. A source whose content is never seen as one
+   * stream outside backupkit (a table's COPY data) turns it off and saves a pass over every
+   * byte: the ordered chunk ids (keyed SHA-256s, each checked on every read) already pin the
+   * content, and {@link RestoreRunContext.chunkRefsOf} lets a target compare against them.
+   */
+  hashContent?: boolean;
 }
 
 export interface BackupRunContext {
@@ -68,6 +76,12 @@ export interface RestoreRunContext {
   entries: ManifestEntry[];
   /** Restore options as the spec's `restore_options` / destination flags give them. */
   options: Record<string, unknown>;
+  /**
+   * The chunk list the backup would have recorded for `content` (same chunker, same chunk ids):
+   * compare it with `entry.chunks` to check restored data against the backup, e.g. a table
+   * re-read after loading. Absent when the caller has no repository at hand.
+   */
+  chunkRefsOf?: (content: AsyncIterable<Uint8Array>, signal?: AbortSignal) => Promise<ChunkRef[]>;
 }
 
 export interface EntryRestoreResult {

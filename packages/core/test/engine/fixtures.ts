@@ -59,6 +59,8 @@ export interface FakeEntry {
   failAfter?: number;
   /** Delay between pieces, to make cancellation observable. */
   delayMs?: number;
+  /** `SourceEntry.hashContent` (default: left unset). */
+  hashContent?: boolean;
 }
 
 /** A BackupSource over in-memory buffers, recording what the engine did with it. */
@@ -91,6 +93,7 @@ export class FakeSource implements BackupSource {
           metadata: { ...(e.metadata ?? {}) },
           estimatedBytes: e.data?.length ?? 0,
           ...(e.unchangedSince ? { unchangedSince: e.unchangedSince } : {}),
+          ...(e.hashContent === undefined ? {} : { hashContent: e.hashContent }),
         };
         if (e.data) {
           const data = e.data;
@@ -148,8 +151,12 @@ export class CollectingTarget implements RestoreTarget {
     this.#careless = careless;
   }
 
-  async prepare(_context: RestoreRunContext): Promise<void> {
+  /** The context `prepare` was given. */
+  context: RestoreRunContext | undefined;
+
+  async prepare(context: RestoreRunContext): Promise<void> {
     this.prepared++;
+    this.context = context;
   }
 
   async restoreEntry(entry: ManifestEntry, content: Readable | null): Promise<EntryRestoreResult> {
