@@ -30,14 +30,17 @@ for (const scale of scales) {
     const repo = join(work, 'repo');
     log(`scale ${scale} rep ${rep + 1}/${reps}`);
 
-    const readLimit = await measure(
-      `node ${join(repoRoot, 'bench/read-limit.mjs')} ${q(source.url)} 2`,
-      { cwd: repoRoot },
-    );
-    add('read limit (parallel COPY, 2 conns)', readLimit);
-    add('read limit (in-process, no start-up)', {
-      ...readLimit,
-      wallSeconds: (JSON.parse(readLimit.stdout.trim()) as { seconds: number }).seconds,
+    const readLimit = await measure(`node ${join(repoRoot, 'bench/read-limit.mjs')} ${q(source.url)} 2`, {
+      cwd: repoRoot,
+    });
+    add('read limit, pg-copy-streams (2 conns)', readLimit);
+    const sourceRead = await measure(`node ${join(repoRoot, 'bench/source-read.mjs')} ${q(source.url)} 2`, {
+      cwd: repoRoot,
+    });
+    add('read limit, backupkit source (2 conns)', sourceRead);
+    add('read limit, backupkit source (in-process, no start-up)', {
+      ...sourceRead,
+      wallSeconds: (JSON.parse(sourceRead.stdout.trim()) as { seconds: number }).seconds,
     });
     add('pg_dump -Fc', await measure(`pg_dump -Fc -f ${q(dumpFile)} ${q(source.url)}`));
     note('pg_dump -Fc bytes', statSync(dumpFile).size);
@@ -106,10 +109,13 @@ for (const scale of scales) {
   const ratios = {
     'full / pg_dump -Fc (target ≤ 0.35)': med('backupkit full backup') / med('pg_dump -Fc'),
     'full / pg_dump | zstd -3 (target ≤ 0.75)': med('backupkit full backup') / med('pg_dump | zstd -3'),
-    'full / read limit (target ≤ 1.4, stretch 1.2)':
-      med('backupkit full backup') / med('read limit (parallel COPY, 2 conns)'),
+    'full / read limit of its own source (target ≤ 1.4, stretch 1.2)':
+      med('backupkit full backup') / med('read limit, backupkit source (2 conns)'),
+    'full / read limit through pg-copy-streams':
+      med('backupkit full backup') / med('read limit, pg-copy-streams (2 conns)'),
     'full / read limit, both in-process (no start-up)':
-      med('backupkit full backup (in-process, no start-up)') / med('read limit (in-process, no start-up)'),
+      med('backupkit full backup (in-process, no start-up)') /
+      med('read limit, backupkit source (in-process, no start-up)'),
     'stored / pg_dump -Fc file (target ≤ 0.95)': val('backupkit stored bytes') / val('pg_dump -Fc bytes'),
     'stored / pg_dump | zstd -3 file': val('backupkit stored bytes') / val('pg_dump | zstd -3 bytes'),
     'second (realistic) wall / its full (target ≤ 0.8)':
