@@ -78,21 +78,31 @@ export class LocalStorageDriver implements StorageDriver {
     const temp = path.join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await this.#createTemp(directory, temp, key);
     // The stream owns the handle: `flush` fsyncs before it closes, and destroy (error, abort) closes it.
-    const sink = handle.createWriteStream({ flush: this.#fsync });
+    // A body in memory is written straight through the handle: no stream machinery per object.
+    const sink = body instanceof Readable ? handle.createWriteStream({ flush: this.#fsync }) : null;
+    let handleOpen = true;
     try {
-      const source = body instanceof Readable ? body : Readable.from([body]);
-      await pipeline(source, sink, signal ? { signal } : {});
-      if (options.contentLength !== undefined && sink.bytesWritten !== options.contentLength) {
+      let written: number;
+      if (sink) {
+        await pipeline(body as Readable, sink, signal ? { signal } : {});
+        written = sink.bytesWritten;
+      } else {
+        written = await writeWhole(handle, body as Uint8Array, this.#fsync);
+        handleOpen = false;
+      }
+      if (options.contentLength !== undefined && written !== options.contentLength) {
         throw new BackupError(
           'invalid_request',
-          `put of ${key}: body had ${sink.bytesWritten} bytes, contentLength said ${options.contentLength}`,
+          `put of ${key}: body had ${written} bytes, contentLength said ${options.contentLength}`,
           { details: { key } },
         );
       }
       if (signal?.aborted) throw abortedError('put', key, signal.reason);
       await rename(temp, file);
     } catch (error) {
-      if (!sink.closed) await new Promise<void>((resolve) => sink.destroy().once('close', () => resolve()));
+      if (sink && !sink.closed)
+        await new Promise<void>((resolve) => sink.destroy().once('close', () => resolve()));
+      if (!sink && handleOpen) await handle.close().catch(() => {});
       await rm(temp, { force: true }).catch(() => {});
       if (body instanceof Readable && !body.destroyed) body.destroy();
       if (signal?.aborted) throw abortedError('put', key, signal.reason);
@@ -276,6 +286,18 @@ function validateRange(range: { offset: number; length?: number }, key: string):
       details: { key, offset: range.offset, length: range.length },
     });
   }
+}
+
+/** Writes all of `body` at the start of the file, fsyncs it (when asked) and closes the handle; returns the bytes written. */
+async function writeWhole(handle: FileHandle, body: Uint8Array, fsync: boolean): Promise<number> {
+  let at = 0;
+  while (at < body.length) {
+    const { bytesWritten } = await handle.write(body, at, body.length - at, at);
+    at += bytesWritten;
+  }
+  if (fsync) await handle.sync();
+  await handle.close();
+  return at;
 }
 
 async function syncDirectory(directory: string): Promise<void> {
