@@ -1,3 +1,5 @@
+import { WasmGearScanner } from './gear-scan-wasm.js';
+
 /**
  * Chunk buffers for one backup run, as slots of one SharedArrayBuffer that the encoder
  * workers see too. The chunker gathers a chunk in a slot and hands the slot's front out as
@@ -10,19 +12,27 @@
  *
  * When every slot is taken, `take` falls back to an ordinary buffer (`slotOf` → -1), which the
  * encoder copies or transfers as before: the pool bounds its own memory, never the run.
+ *
+ * The memory is a shared WebAssembly memory where it can be, so the chunker's WebAssembly
+ * boundary scan ({@link scanner}) runs over the slots in place.
  */
 export class ChunkBufferPool {
   /** Bytes of every slot (the chunker's maximum chunk size plus slack; a multiple of 8). */
   readonly slotBytes: number;
   readonly memory: SharedArrayBuffer;
+  /** The boundary scan over {@link memory}; null where WebAssembly is unavailable or not wanted. */
+  readonly scanner: WasmGearScanner | null;
   readonly #free: number[] = [];
   /** Holders of each slot in use (the chunk's consumer, plus e.g. an entry hash reading it). */
   readonly #holders: Uint16Array;
 
-  constructor(slotBytes: number, slots: number) {
+  /** `webAssembly: false` keeps the memory a plain SharedArrayBuffer (the chunker then scans in JavaScript). */
+  constructor(slotBytes: number, slots: number, options: { webAssembly?: boolean } = {}) {
     this.slotBytes = Math.ceil(slotBytes / 8) * 8;
     const count = Math.max(1, Math.floor(slots));
-    this.memory = new SharedArrayBuffer(this.slotBytes * count);
+    const bytes = this.slotBytes * count;
+    this.scanner = options.webAssembly === false ? null : WasmGearScanner.create(bytes);
+    this.memory = this.scanner?.memory ?? new SharedArrayBuffer(bytes);
     this.#holders = new Uint16Array(count);
     for (let i = count - 1; i >= 0; i--) this.#free.push(i);
   }

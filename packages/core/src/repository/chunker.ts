@@ -1,5 +1,7 @@
 import { BackupError } from '../errors.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
+import { GEAR, gearScan, lastGearScanHash } from './gear-scan.js';
+import { WasmGearScanner } from './gear-scan-wasm.js';
 
 /** Content-defined chunking parameters; recorded in `repo.json` so every run cuts the same way. */
 export interface ChunkerParams {
@@ -15,24 +17,6 @@ export const DEFAULT_CHUNKER_PARAMS: Readonly<ChunkerParams> = Object.freeze({
   avgSize: 1024 * 1024,
   maxSize: 4 * 1024 * 1024,
 });
-
-/**
- * The gear table: 256 pseudo-random 32-bit words from a fixed seed (splitmix32), so that
- * boundaries never change between versions or machines. Int32 keeps the hot loop in
- * small-integer arithmetic.
- */
-const GEAR: Int32Array = (() => {
-  const table = new Int32Array(256);
-  let state = 0x9e3779b9 | 0;
-  for (let i = 0; i < 256; i++) {
-    state = (state + 0x9e3779b9) | 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    table[i] = z ^ (z >>> 16);
-  }
-  return table;
-})();
 
 /** A mask of the `bits` most significant bits: with `h = (h << 1) + gear[b]` they carry the longest window. */
 function highMask(bits: number): number {
@@ -102,6 +86,8 @@ export class ChunkCutter {
   readonly #maskS: number;
   readonly #maskL: number;
   readonly #pool: ChunkBufferPool | undefined;
+  /** The WebAssembly scan, used while `#acc` lies in its memory (else {@link gearScan}). */
+  readonly #scanner: WasmGearScanner | null;
   #acc: Buffer;
   /** The same memory as 32-bit words, for the hot loop (`#acc` always starts at offset 0). */
   #words: Uint32Array;
@@ -110,6 +96,8 @@ export class ChunkCutter {
   /** How far the current chunk has been scanned; `#hash` is the gear hash up to there. */
   #scanned = 0;
   #hash = 0;
+  /** The hash where the last {@link #gearScan} stopped. */
+  #scanHash = 0;
 
   /** @throws BackupError `invalid_backup_config` for bad parameters or pool buffers too small for them. */
   constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS, pool?: ChunkBufferPool) {
@@ -130,7 +118,12 @@ export class ChunkCutter {
       );
     }
     this.#pool = pool;
-    this.#acc = pool ? pool.take() : Buffer.alloc(params.maxSize + 4);
+    this.#scanner = pool ? pool.scanner : WasmGearScanner.create(params.maxSize + 4);
+    this.#acc = pool
+      ? pool.take()
+      : this.#scanner
+        ? Buffer.from(this.#scanner.memory, 0, params.maxSize + 4)
+        : Buffer.alloc(params.maxSize + 4);
     this.#words = wordsOf(this.#acc);
   }
 
@@ -202,16 +195,16 @@ export class ChunkCutter {
     // Normal region: the harder mask.
     if (i < end && i < this.#avg) {
       const stop = Math.min(end, this.#avg);
-      const cut = gearScan(acc, this.#words, i, stop, h, this.#maskS);
-      h = scanHash;
+      const cut = this.#gearScan(i, stop, h, this.#maskS);
+      h = this.#scanHash;
       if (cut >= 0) return cut;
       i = stop;
     }
     // Large region: the easier mask, then the forced cut at maxSize.
     if (i < end && i >= this.#avg) {
       const stop = Math.min(end, this.#max);
-      const cut = gearScan(acc, this.#words, i, stop, h, this.#maskL);
-      h = scanHash;
+      const cut = this.#gearScan(i, stop, h, this.#maskL);
+      h = this.#scanHash;
       if (cut >= 0) return cut;
       i = stop;
     }
@@ -220,73 +213,27 @@ export class ChunkCutter {
     this.#hash = h;
     return -1;
   }
+
+  /**
+   * Rolls the hash over `#acc[i, end)`: the index just past the first position where
+   * `(hash & mask) === 0`, or -1; the hash there is left in `#scanHash`. In place in WebAssembly
+   * when `#acc` is in the scanner's memory (a pool slot, not a fallback buffer).
+   */
+  #gearScan(i: number, end: number, h: number, mask: number): number {
+    const scanner = this.#scanner;
+    const acc = this.#acc;
+    if (scanner !== null && acc.buffer === scanner.memory) {
+      const base = acc.byteOffset;
+      const cut = scanner.scan(base + i, base + end, h, mask);
+      this.#scanHash = scanner.hash;
+      return cut < 0 ? -1 : cut - base;
+    }
+    const cut = gearScan(acc, this.#words, i, end, h, mask);
+    this.#scanHash = lastGearScanHash();
+    return cut;
+  }
 }
 
 function wordsOf(buffer: Buffer): Uint32Array {
   return new Uint32Array(buffer.buffer, buffer.byteOffset, buffer.length >>> 2);
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** Second return value of {@link gearScan} (a module variable avoids allocating a result per call). */
-let scanHash = 0;
-
-/**
- * The hot loop: rolls the gear hash over `buf[i, end)` and returns the index just past the
- * first position where `(hash & mask) === 0`, or -1; the hash is left in `scanHash`.
- * Reads aligned 32-bit words (`words` views the same memory from offset 0) where it can: one
- * bounds-checked load per 4 bytes. Byte order is fixed to little-endian so boundaries are the
- * same on every machine.
- */
-function gearScan(
-  buf: Uint8Array,
-  words: Uint32Array,
-  i: number,
-  end: number,
-  h: number,
-  mask: number,
-): number {
-  const g = GEAR;
-  while (i < end && (i & 3) !== 0) {
-    h = ((h << 1) + g[buf[i]!]!) | 0;
-    i++;
-    if ((h & mask) === 0) {
-      scanHash = h;
-      return i;
-    }
-  }
-  const wordEnd = LITTLE_ENDIAN ? end >>> 2 : 0;
-  for (let j = i >>> 2; j < wordEnd; j++) {
-    const w = words[j]!;
-    h = ((h << 1) + g[w & 255]!) | 0;
-    if ((h & mask) === 0) {
-      scanHash = h;
-      return j * 4 + 1;
-    }
-    h = ((h << 1) + g[(w >>> 8) & 255]!) | 0;
-    if ((h & mask) === 0) {
-      scanHash = h;
-      return j * 4 + 2;
-    }
-    h = ((h << 1) + g[(w >>> 16) & 255]!) | 0;
-    if ((h & mask) === 0) {
-      scanHash = h;
-      return j * 4 + 3;
-    }
-    h = ((h << 1) + g[w >>> 24]!) | 0;
-    if ((h & mask) === 0) {
-      scanHash = h;
-      return j * 4 + 4;
-    }
-  }
-  if (LITTLE_ENDIAN && wordEnd * 4 > i) i = wordEnd * 4;
-  while (i < end) {
-    h = ((h << 1) + g[buf[i]!]!) | 0;
-    i++;
-    if ((h & mask) === 0) {
-      scanHash = h;
-      return i;
-    }
-  }
-  scanHash = h;
-  return -1;
 }

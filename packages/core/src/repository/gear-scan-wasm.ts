@@ -1,0 +1,87 @@
+import { GEAR } from './gear-scan.js';
+
+/**
+ * gear-scan.wat assembled (wabt, threads enabled): the boundary scan in WebAssembly, about eight
+ * times the speed of {@link gearScan} in JavaScript. The chunker test re-assembles the text and
+ * compares the bytes, and compares every cut with the JavaScript scan.
+ */
+export const GEAR_SCAN_WASM =
+  'AGFzbQEAAAABCgFgBX9/f39/AX8CEgEDZW52Bm1lbW9yeQIDAYCABAMCAQAGBgF/AUEACwcPAgRoYXNoAwAEc2NhbgAACqMDAaADAQF/IAFBB2shBQJAA0AgACAFTg0BIAJBAXQgBCAALQAAQQJ0aigCAGohAiACIANxRQRAIAIkACAAQQFqDwsgAkEBdCAEIAAtAAFBAnRqKAIAaiECIAIgA3FFBEAgAiQAIABBAmoPCyACQQF0IAQgAC0AAkECdGooAgBqIQIgAiADcUUEQCACJAAgAEEDag8LIAJBAXQgBCAALQADQQJ0aigCAGohAiACIANxRQRAIAIkACAAQQRqDwsgAkEBdCAEIAAtAARBAnRqKAIAaiECIAIgA3FFBEAgAiQAIABBBWoPCyACQQF0IAQgAC0ABUECdGooAgBqIQIgAiADcUUEQCACJAAgAEEGag8LIAJBAXQgBCAALQAGQQJ0aigCAGohAiACIANxRQRAIAIkACAAQQdqDwsgAkEBdCAEIAAtAAdBAnRqKAIAaiECIABBCGohACACIANxDQAgAiQAIAAPCwsCQANAIAAgAU4NASACQQF0IAQgAC0AAEECdGooAgBqIQIgAEEBaiEAIAIgA3ENACACJAAgAA8LCyACJABBfws=';
+
+/** The parts of the WebAssembly API used here (the project's type libraries do not declare it). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: {
+    initial: number;
+    maximum: number;
+    shared: boolean;
+  }) => { buffer: ArrayBufferLike };
+}
+type ScanFunction = (p: number, end: number, h: number, mask: number, gear: number) => number;
+
+const PAGE_BYTES = 65536;
+const GEAR_BYTES = GEAR.length * 4;
+/** The module compares addresses as signed integers: keep them below 2^31. */
+const MAX_MEMORY_BYTES = 2 ** 31 - PAGE_BYTES;
+
+let compiled: object | null | undefined;
+function gearScanModule(api: WasmApi): object | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new api.Module(Buffer.from(GEAR_SCAN_WASM, 'base64'));
+    } catch {
+      compiled = null; // e.g. node --jitless
+    }
+  }
+  return compiled;
+}
+
+/**
+ * Shared memory with the WebAssembly gear scan over it. The caller's bytes (chunk buffers)
+ * take `[0, dataBytes)` and the scan runs over them in place; the gear table lives after them.
+ */
+export class WasmGearScanner {
+  /** The whole memory; being shared, worker threads may read it in place. */
+  readonly memory: SharedArrayBuffer;
+  readonly #scan: ScanFunction;
+  readonly #hash: { value: number };
+  readonly #gear: number;
+
+  /** Null where WebAssembly or a shared memory of that size is unavailable (use {@link gearScan}). */
+  static create(dataBytes: number): WasmGearScanner | null {
+    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    const gear = Math.ceil(dataBytes / 8) * 8;
+    const pages = Math.ceil((gear + GEAR_BYTES) / PAGE_BYTES);
+    if (!api || pages * PAGE_BYTES > MAX_MEMORY_BYTES) return null;
+    const module = gearScanModule(api);
+    if (!module) return null;
+    try {
+      const memory = new api.Memory({ initial: pages, maximum: pages, shared: true });
+      const { exports } = new api.Instance(module, { env: { memory } });
+      return new WasmGearScanner(memory.buffer as SharedArrayBuffer, exports, gear);
+    } catch {
+      return null; // out of address space for the memory
+    }
+  }
+
+  private constructor(memory: SharedArrayBuffer, exports: Record<string, unknown>, gear: number) {
+    this.memory = memory;
+    this.#scan = exports.scan as ScanFunction;
+    this.#hash = exports.hash as { value: number };
+    this.#gear = gear;
+    new Int32Array(memory, gear, GEAR.length).set(GEAR);
+  }
+
+  /**
+   * {@link gearScan} over the memory's bytes at `[start, end)` (offsets in the memory): the offset
+   * just past the first cut, or -1; the hash after the last byte looked at is then {@link hash}.
+   */
+  scan(start: number, end: number, h: number, mask: number): number {
+    return this.#scan(start, end, h, mask, this.#gear);
+  }
+
+  get hash(): number {
+    return this.#hash.value;
+  }
+}
