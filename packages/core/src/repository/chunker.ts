@@ -78,6 +78,10 @@ const SCAN_BATCH = 64 * 1024;
  * With a {@link ChunkBufferPool} (whose slots hold at least `maxSize + 4` bytes), a chunk is
  * instead the front of the slot it was gathered in (release the slot when done with it): the
  * bytes after the cut move to a fresh slot, so nothing is copied out.
+ *
+ * The boundary scan runs in WebAssembly over the gathering buffer in place when that buffer
+ * lies in a WebAssembly memory (the pool's, or without a pool the cutter's own), else in
+ * JavaScript (e.g. a pool's fallback buffer); both cut at the same offsets.
  */
 export class ChunkCutter {
   readonly #min: number;
@@ -89,7 +93,7 @@ export class ChunkCutter {
   /** The WebAssembly scan, used while `#acc` lies in its memory (else {@link gearScan}). */
   readonly #scanner: WasmGearScanner | null;
   #acc: Buffer;
-  /** The same memory as 32-bit words, for the hot loop (`#acc` always starts at offset 0). */
+  /** The same memory as 32-bit words, for the JavaScript scan (`#acc` always starts at offset 0). */
   #words: Uint32Array;
   /** Bytes of the current chunk in `#acc`. */
   #len = 0;
