@@ -181,6 +181,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
       droppedKeys: this.#droppedKeys,
       signal: context.signal,
       connectionString: this.#connectionString,
+      ...(context.chunkRefsOf ? { chunkRefsOf: context.chunkRefsOf } : {}),
     });
     this.#keysRestored = true;
     return result;

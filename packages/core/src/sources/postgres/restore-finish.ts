@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { firstChunkDifference } from '../../engine/content-ids.js';
 import { BackupError } from '../../errors.js';
+import type { ChunkRef } from '../../repository/manifest.js';
+import type { RestoreRunContext } from '../backup-source.js';
 import type { PostgresRestoreOptions } from './config.js';
 import { mapPgError, qualified, quoteIdent } from './connection.js';
 import { copyToSql } from './copy-format.js';
@@ -81,6 +84,8 @@ export interface FinishArgs {
   droppedKeys: ForeignKey[];
   signal: AbortSignal;
   connectionString: string;
+  /** From the restore's context: re-derives a backup's chunk list from restored data. */
+  chunkRefsOf?: RestoreRunContext['chunkRefsOf'];
 }
 
 interface Failure {
@@ -223,40 +228,46 @@ async function setSequences(client: pg.Client, plan: RestorePlan, tables: Planne
 
 /**
  * Re-reads each restored table in the format it was backed up in (text or binary) and compares
- * SHA-256 and row count with the backup. The row count is the server's (the COPY command tag):
- * binary data has no row separator to count.
+ * it with the backup: the row count (the server's, from the COPY command tag: binary data has no
+ * row separator to count), and the content — re-cut and re-hashed into the chunk list the backup
+ * recorded (`chunkRefsOf`), or, for backups from before that, the entry's whole-content SHA-256.
  */
 async function verifyData(args: FinishArgs, tables: PlannedTable[]): Promise<void> {
   const mismatches: { table: string; reason: string }[] = [];
   await forEachLimit(tables, args.options.parallelism, async (t) => {
     const client = await args.pool.connect();
+    let broken: Error | undefined;
     try {
-      const hash = createHash('sha256');
       const copy = client.query(new CopyOutStream(copyToSql(t.table)));
-      await pipeline(
-        copy,
-        new Writable({
-          write(chunk: Buffer, _encoding, callback) {
-            hash.update(chunk);
-            callback();
-          },
-        }),
-        { signal: args.signal },
-      );
+      let differs: string | null = null;
+      if (t.entry.sha256 !== undefined) {
+        const hash = createHash('sha256');
+        await pipeline(copy, hashingSink(hash), { signal: args.signal });
+        if (hash.digest('hex') !== t.entry.sha256) differs = 'content checksum differs from the backup';
+      } else if (args.chunkRefsOf) {
+        const refs = await args.chunkRefsOf(copy, args.signal);
+        const at = firstChunkDifference(refs, t.entry.chunks);
+        if (at >= 0) differs = `content differs from the backup from byte ${offsetOf(t.entry.chunks, at)} on`;
+      } else {
+        await pipeline(copy, hashingSink(null), { signal: args.signal });
+      }
       // The row count arrives with CommandComplete, after the data: a query queued behind the
       // COPY resolves once pg has processed it.
       await client.query('SELECT 1');
-      const sha = hash.digest('hex');
       if (typeof t.table.row_count === 'number' && copy.rowCount !== t.table.row_count) {
         mismatches.push({
           table: t.entry.name,
           reason: `${copy.rowCount} rows, backup has ${t.table.row_count}`,
         });
-      } else if (t.entry.sha256 && sha !== t.entry.sha256) {
-        mismatches.push({ table: t.entry.name, reason: 'content checksum differs from the backup' });
+      } else if (differs) {
+        mismatches.push({ table: t.entry.name, reason: differs });
       }
+    } catch (error) {
+      broken = error as Error;
+      throw error;
     } finally {
-      client.release();
+      // A connection left mid-COPY is not reusable.
+      client.release(broken);
     }
   });
   if (mismatches.length > 0) {
@@ -295,4 +306,21 @@ async function checkObjects(
   const indexesOk =
     args.options.skipIndexes || created.every((t) => t.table.indexes.every((i) => has(t, 'index', i.name)));
   return { constraints: constraintsOk, indexes: indexesOk };
+}
+
+/** A sink that adds what it is given to `hash` (or just drains it). */
+function hashingSink(hash: Hash | null): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      hash?.update(chunk);
+      callback();
+    },
+  });
+}
+
+/** Byte offset where chunk `index` of `chunks` starts. */
+function offsetOf(chunks: readonly ChunkRef[], index: number): number {
+  let offset = 0;
+  for (let i = 0; i < index && i < chunks.length; i++) offset += chunks[i]!.size;
+  return offset;
 }

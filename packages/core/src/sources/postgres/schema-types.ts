@@ -102,6 +102,9 @@ export interface DatabaseSchema {
 /** Per-table entry metadata. */
 export interface TableEntryMetadata extends TableSchema {
   row_count?: number;
-  /** The content checksum is the entry's sha256: SHA-256 of the COPY bytes (text or binary). */
-  checksum?: { algorithm: 'sha256'; of: 'copy-text' | 'copy-binary' };
+  /**
+   * How the content is pinned: `chunk-ids`, by the entry's ordered chunk list (each id a keyed
+   * SHA-256 of the chunk's bytes); `sha256` (backups before that), by the entry's sha256 of the COPY bytes.
+   */
+  checksum?: { algorithm: 'chunk-ids' | 'sha256'; of: 'copy-text' | 'copy-binary' };
 }

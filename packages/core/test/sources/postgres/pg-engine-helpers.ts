@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   createPostgresRestoreTarget,
   createPostgresSource,
+  LocalKeyProvider,
   LocalStorageDriver,
   type Manifest,
   Repository,
@@ -11,9 +13,10 @@ import {
   runRestore,
 } from '@backupkit/core';
 
-/** A local repository in a temp dir, and backup/restore through the real engine. */
+/** A local encrypted repository in a temp dir, and backup/restore through the real engine. */
 export class EngineHarness {
   readonly #root: string;
+  readonly #keys = new LocalKeyProvider({ test: randomBytes(32) });
   #count = 0;
 
   private constructor(root: string) {
@@ -25,7 +28,11 @@ export class EngineHarness {
   }
 
   async #repository(create: boolean): Promise<Repository> {
-    return Repository.open(new LocalStorageDriver({ root: this.#root }), { create });
+    return Repository.open(new LocalStorageDriver({ root: this.#root }), {
+      create,
+      keyProvider: this.#keys,
+      encryption: { enabled: true, keyId: 'test' },
+    });
   }
 
   async backup(config: Record<string, unknown>, parent: Manifest | null = null): Promise<Manifest> {

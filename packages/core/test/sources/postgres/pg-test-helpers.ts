@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ManifestEntry } from '@backupkit/core';
 import {
   type BackupRunContext,
+  type ChunkRef,
+  chunkStream,
   createPostgresRestoreTarget,
   createPostgresSource,
   type Manifest,
+  type ManifestEntry,
   type SourceEntry,
 } from '@backupkit/core';
 import { withClient } from '../../../../../test-support/postgres.js';
@@ -149,12 +151,14 @@ export async function drainBackup(
         for await (const part of stream) parts.push(part as Buffer);
         const content = Buffer.concat(parts);
         contents.set(e.name, content);
+        // As the engine records it (unencrypted): a table's chunk list, or a whole-content SHA-256.
         entries.push({
           name: e.name,
           kind: e.kind,
           size: content.length,
-          sha256: createHash('sha256').update(content).digest('hex'),
-          chunks: [],
+          ...(e.hashContent === false
+            ? { chunks: await chunkRefsOf([content]) }
+            : { sha256: createHash('sha256').update(content).digest('hex'), chunks: [] }),
           metadata: { ...e.metadata, ...(e.completeMetadata?.() ?? {}) },
         });
       }
@@ -189,6 +193,15 @@ export async function drainBackup(
   return { manifest, contents };
 }
 
+/** The chunk list an unencrypted repository with the default chunker records for `content`. */
+async function chunkRefsOf(content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<ChunkRef[]> {
+  const refs: ChunkRef[] = [];
+  for await (const chunk of chunkStream(content as AsyncIterable<Uint8Array>)) {
+    refs.push({ id: createHash('sha256').update(chunk).digest('hex'), size: chunk.length });
+  }
+  return refs;
+}
+
 /** Runs the restore target without the engine: prepare, every entry (parallel), finish, close. */
 export async function restoreDrained(
   backup: DrainedBackup,
@@ -201,6 +214,7 @@ export async function restoreDrained(
     manifest: backup.manifest,
     entries: backup.manifest.entries,
     options,
+    chunkRefsOf,
   };
   const records: Record<string, number> = {};
   try {
