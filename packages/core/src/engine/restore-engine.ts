@@ -8,6 +8,7 @@ import type { Repository } from '../repository/repository.js';
 import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../sources/backup-source.js';
 import { abortedError, linkedAbortController } from '../util/abort.js';
 import { forEachConcurrent } from '../util/concurrency.js';
+import { giveBack } from '../util/lent-buffers.js';
 import { chunkRefsFunction } from './content-ids.js';
 import { ProgressMeter, type TransferProgress } from './progress.js';
 
@@ -76,7 +77,12 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     const activeReader = reader;
     await target.prepare(context);
     const results: EntryRestoreResult[] = [];
-    await forEachConcurrent(entries, Math.max(1, target.parallelism), async (entry, index) => {
+    const lanes = Math.max(1, target.parallelism);
+    const order = entries.map((entry, index): [ManifestEntry, number] => [entry, index]);
+    // Biggest first: the small entries then fill in at the end, instead of one big entry
+    // loading alone after the others are done.
+    if (lanes > 1) order.sort((a, b) => b[0].size - a[0].size);
+    await forEachConcurrent(order, lanes, async ([entry, index]) => {
       if (signal.aborted) throw abortedError(signal);
       try {
         results[index] = await restoreEntry(entry, {
@@ -156,7 +162,10 @@ async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Pro
   }
 }
 
-/** Yields the entry's chunks in order, `prefetch` fetched ahead, each verified; checks the entry SHA-256. */
+/**
+ * Yields the entry's chunks in order, `prefetch` fetched ahead, each verified; checks the
+ * entry's size and (when the manifest has one) its SHA-256 before the last chunk is yielded.
+ */
 async function* verifiedContent(
   entry: ManifestEntry,
   reader: ChunkReader,
@@ -175,7 +184,8 @@ async function* verifiedContent(
       queue.push(pending);
     }
   };
-  const hash = createHash('sha256');
+  // Without a recorded SHA-256 the ordered, id-checked chunks already pin the content.
+  const hash = entry.sha256 === undefined ? null : createHash('sha256');
   let size = 0;
   const fail = (message: string, cause?: unknown): BackupError => {
     state.failure = new BackupError('integrity_error', message, {
@@ -184,36 +194,43 @@ async function* verifiedContent(
     });
     return state.failure;
   };
-  for (let i = 0; i < refs.length; i++) {
-    fill();
-    let chunk: Buffer;
-    try {
-      chunk = await queue.shift()!;
-    } catch (error) {
-      if (error instanceof BackupError && error.code === 'integrity_error') {
-        throw fail(`Entry "${entry.name}": ${error.message}`, error);
+  try {
+    for (let i = 0; i < refs.length; i++) {
+      fill();
+      let chunk: Buffer;
+      try {
+        chunk = await queue.shift()!;
+      } catch (error) {
+        if (error instanceof BackupError && error.code === 'integrity_error') {
+          throw fail(`Entry "${entry.name}": ${error.message}`, error);
+        }
+        throw error;
       }
-      throw error;
+      if (chunk.length !== refs[i]!.size) {
+        giveBack(chunk);
+        throw fail(
+          `Entry "${entry.name}": chunk ${refs[i]!.id} has ${chunk.length} bytes, the manifest says ${refs[i]!.size}`,
+        );
+      }
+      hash?.update(chunk);
+      size += chunk.length;
+      if (i === refs.length - 1) checkEntry(entry, hash?.digest('hex'), size, fail);
+      fill();
+      yield chunk;
+      onBytes(chunk.length);
     }
-    if (chunk.length !== refs[i]!.size) {
-      throw fail(
-        `Entry "${entry.name}": chunk ${refs[i]!.id} has ${chunk.length} bytes, the manifest says ${refs[i]!.size}`,
-      );
-    }
-    hash.update(chunk);
-    size += chunk.length;
-    if (i === refs.length - 1) checkEntry(entry, hash.digest('hex'), size, fail);
-    fill();
-    yield chunk;
-    onBytes(chunk.length);
+    if (refs.length === 0) checkEntry(entry, hash?.digest('hex'), 0, fail);
+    state.complete = true;
+  } finally {
+    // Fetched but never handed over (a failure, or a target that stopped reading): their pooled
+    // memory can be reused at once.
+    for (const pending of queue) pending.then(giveBack, () => {});
   }
-  if (refs.length === 0) checkEntry(entry, hash.digest('hex'), 0, fail);
-  state.complete = true;
 }
 
 function checkEntry(
   entry: ManifestEntry,
-  sha256: string,
+  sha256: string | undefined,
   size: number,
   fail: (message: string) => BackupError,
 ) {
@@ -275,17 +292,20 @@ export async function verifyChunks(
         }
         throw error;
       }
-      if (plaintext.length !== ref.size) {
+      // Only read to be checked: its pooled memory can be reused at once.
+      const length = plaintext.length;
+      giveBack(plaintext);
+      if (length !== ref.size) {
         throw new BackupError(
           'integrity_error',
-          `Chunk ${id} has ${plaintext.length} bytes, the manifest says ${ref.size}`,
+          `Chunk ${id} has ${length} bytes, the manifest says ${ref.size}`,
           {
             details: { chunk_id: id, entry: ref.entry, backup_id: manifest.backup_id },
           },
         );
       }
       done++;
-      bytes += plaintext.length;
+      bytes += length;
       options.onProgress?.({ chunksDone: done, chunksTotal: chunks.size, bytesDone: bytes });
     });
   } catch (error) {

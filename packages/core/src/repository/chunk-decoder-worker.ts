@@ -4,7 +4,13 @@
  * and re-check the chunk id like `Repository.getChunk`; the tests run both on the same objects.
  *
  *   → { op: 'key', id, encryptionKey, idKey }                   register an unwrapped data key
- *   → { op: 'decode', seq, stored, aad, chunkId, dataKeyId }    ← { seq, plaintext } | { seq, error, integrity }
+ *   → { op: 'decode', seq, slot, storedLength, aad, chunkId, dataKeyId }
+ *                                       the stored object lies at the end of slot \`slot\` of the
+ *                                       shared memory (workerData.memory); the plaintext is written
+ *                                       at the slot's front ← { seq, length }, or, should it not fit
+ *                                       in front of the stored bytes, ← { seq, plaintext } (transferred)
+ *   → { op: 'decode', seq, stored, aad, chunkId, dataKeyId }    (stored transferred) ← { seq, plaintext }
+ *   ← { seq, error, integrity }                                 on any failure
  */
 export const CHUNK_DECODER_WORKER_SOURCE = `
 'use strict';
@@ -12,18 +18,29 @@ const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const zlib = require('node:zlib');
 const zstd = require(workerData.zstdPath);
-const { headerBytes, maxPlaintext, names } = workerData;
+const { headerBytes, maxPlaintext, names, memory, slotBytes } = workerData;
 const keys = new Map();
+// One decompression context per worker, reused.
+const decompressor = new zstd.Decompressor();
 
 class IntegrityError extends Error {}
 
-function decompress(body, algorithm) {
+/** The plaintext: in \`out\` (a view of its front) when given and it fits there, else a buffer of its own. */
+function decompress(body, algorithm, out) {
   try {
     switch (algorithm) {
       case 'none': return body;
       case 'gzip': return zlib.gunzipSync(body, { maxOutputLength: maxPlaintext });
       case 'brotli': return zlib.brotliDecompressSync(body, { maxOutputLength: maxPlaintext });
-      case 'zstd': return zstd.decompress(body);
+      case 'zstd':
+        if (out) {
+          try {
+            return out.subarray(0, decompressor.dctx.decompress(out, body));
+          } catch {
+            // Too big for \`out\` (or damaged): the allocating path below decides which.
+          }
+        }
+        return decompressor.decompress(body);
     }
   } catch (error) {
     throw new IntegrityError('does not decompress');
@@ -31,7 +48,7 @@ function decompress(body, algorithm) {
   throw new IntegrityError('has an invalid header');
 }
 
-function decode(stored, aad, chunkId, dataKeyId) {
+function decode(stored, aad, chunkId, dataKeyId, out) {
   const header = stored.subarray(0, headerBytes);
   const algorithm = names[stored[5]];
   let body;
@@ -56,7 +73,7 @@ function decode(stored, aad, chunkId, dataKeyId) {
     const actual = crypto.createHash('sha256').update(header).update(aad).update(body).digest();
     if (!crypto.timingSafeEqual(actual, stored.subarray(stored.length - 32))) throw new IntegrityError('fails its checksum');
   }
-  const plaintext = decompress(body, algorithm);
+  const plaintext = decompress(body, algorithm, out);
   if (plaintext.length > maxPlaintext) throw new IntegrityError('does not decompress');
   const id = key
     ? crypto.createHmac('sha256', key.idKey).update(plaintext).digest('hex')
@@ -65,16 +82,41 @@ function decode(stored, aad, chunkId, dataKeyId) {
   return plaintext;
 }
 
+/** A transferable copy unless \`plaintext\` owns its memory exactly. */
+function transferable(plaintext) {
+  const own = !(plaintext.buffer instanceof SharedArrayBuffer) &&
+    plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
+  return own ? plaintext : new Uint8Array(plaintext);
+}
+
+function decodeInSlot(m) {
+  const front = m.slot * slotBytes;
+  const room = slotBytes - m.storedLength;
+  const stored = Buffer.from(memory, front + room, m.storedLength);
+  const out = Buffer.from(memory, front, room);
+  const plaintext = decode(stored, Buffer.from(m.aad), m.chunkId, m.dataKeyId, out);
+  collectGarbage(m.storedLength);
+  if (plaintext.buffer === memory && plaintext.byteOffset === front) {
+    parentPort.postMessage({ seq: m.seq, length: plaintext.length });
+  } else if (plaintext.length <= room) {
+    out.set(plaintext);
+    parentPort.postMessage({ seq: m.seq, length: plaintext.length });
+  } else {
+    const copy = transferable(plaintext);
+    parentPort.postMessage({ seq: m.seq, plaintext: copy }, [copy.buffer]);
+  }
+}
+
 parentPort.on('message', (m) => {
   if (m.op === 'key') {
     keys.set(m.id, { encryptionKey: Buffer.from(m.encryptionKey), idKey: Buffer.from(m.idKey) });
     return;
   }
   try {
+    if (m.slot !== undefined) return decodeInSlot(m);
     const stored = Buffer.from(m.stored.buffer, m.stored.byteOffset, m.stored.byteLength);
-    const plaintext = decode(stored, Buffer.from(m.aad), m.chunkId, m.dataKeyId);
-    const own = plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
-    const out = own ? plaintext : new Uint8Array(plaintext);
+    const plaintext = decode(stored, Buffer.from(m.aad), m.chunkId, m.dataKeyId, null);
+    const out = transferable(plaintext);
     parentPort.postMessage({ seq: m.seq, plaintext: out }, [out.buffer]);
     collectGarbage(stored.length + out.length);
   } catch (error) {
