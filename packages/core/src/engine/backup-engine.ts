@@ -70,13 +70,15 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     const workers = Math.max(0, Math.floor(options.encoderWorkers ?? Math.min(4, availableParallelism())));
     // Chunks are cut straight into slots of shared memory the workers read in place: no
     // per-chunk allocation, copy-out or transfer (see ChunkBufferPool). Enough slots for the
-    // chunks in flight plus one being gathered per entry read in parallel.
+    // chunks in flight plus, per entry read in parallel, one being gathered and one cut but
+    // still waiting for room in flight (a chunk that finds the pool empty falls back to a
+    // plain buffer, scanned and hashed outside shared memory).
     const maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
     // Room for a stored object too (header and tag), which the workers write over the plaintext.
     const slotBytes = repository.chunkerParams.maxSize + 64;
     const pool = new ChunkBufferPool(
       slotBytes,
-      Math.ceil(maxInFlightBytes / slotBytes) + Math.max(1, plan.parallelism),
+      Math.ceil(maxInFlightBytes / slotBytes) + 2 * Math.max(1, plan.parallelism),
     );
     const activeEncoder = repository.createChunkEncoder({ compression, workers, pool });
     encoder = activeEncoder;
