@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { BackupError, isBackupError } from '../../errors.js';
 import type { ManifestEntry } from '../../repository/manifest.js';
 import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../backup-source.js';
@@ -15,6 +14,7 @@ import {
   SESSION_SETTINGS,
 } from './connection.js';
 import { copyFromSql } from './copy-format.js';
+import { copyFrom } from './copy-in-stream.js';
 import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './ddl.js';
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
 import { planRestore, type RestorePlan } from './restore-plan.js';
