@@ -1,5 +1,8 @@
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import pg from 'pg';
 import { BackupError, type BackupErrorCode } from '../../errors.js';
+import { createReadTakeoverSocket } from './read-takeover-socket.js';
 
 /**
  * Session settings every backup and restore connection uses, so that COPY text is the same
@@ -114,6 +117,14 @@ export function mapPgError(
 }
 
 /**
+ * The socket `pg` connects with: one whose reads COPY ... TO STDOUT can take over (see
+ * CopyOutStream), unless TLS is to wrap it.
+ */
+function pgSocket(config: { ssl?: unknown }): Duplex {
+  return config.ssl ? new net.Socket() : createReadTakeoverSocket();
+}
+
+/**
  * Opens a connection with the fixed session settings.
  * @throws BackupError `source_unreachable`, `authentication_failed` or `permission_denied`.
  */
@@ -122,6 +133,7 @@ export async function connect(connectionString: string, applicationName: string)
     connectionString,
     connectionTimeoutMillis: 15_000,
     application_name: applicationName,
+    stream: pgSocket as () => Duplex,
   });
   // An idle connection that dies must not crash the process; the next query reports it.
   client.on('error', () => {});

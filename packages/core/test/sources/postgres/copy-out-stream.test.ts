@@ -1,8 +1,11 @@
+import net, { type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { setImmediate as tick } from 'node:timers/promises';
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ByteBudget } from '../../../src/engine/byte-budget.js';
 import { CopyOutStream } from '../../../src/sources/postgres/copy-out-stream.js';
+import { createReadTakeoverSocket } from '../../../src/sources/postgres/read-takeover-socket.js';
 
 /** One backend message: code, Int32 length (counting itself), payload. */
 function message(code: string, payload: Buffer = Buffer.alloc(0)): Buffer {
@@ -22,7 +25,7 @@ const copyOut = Buffer.concat([
   message('c'),
 ]);
 const after = Buffer.concat([message('C', Buffer.from('COPY 301\0')), message('Z', Buffer.from('I'))]);
-const expected = Buffer.from(rows.join('') + 'last\n');
+const expected = Buffer.from(`${rows.join('')}last\n`);
 
 /**
  * Runs the stream over a socket stand-in that delivers `wire` in reads of `size` bytes (fresh
@@ -82,6 +85,61 @@ describe('CopyOutStream', () => {
       const failed = new Promise((resolve) => stream.once('error', resolve));
       stream.handleError(new Error('boom'));
       expect(((await failed) as Error).message).toBe('boom');
+    }
+  });
+});
+
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 2));
+}
+
+/**
+ * Runs the stream over a read-takeover socket connected to a local server that plays
+ * PostgreSQL: some of pg's own traffic first, then the COPY (once submitted) written `size`
+ * bytes at a time, then more traffic for pg.
+ */
+async function runOverTcp(size: number): Promise<{ out: Buffer; handedBack: Buffer[] }> {
+  const server = net.createServer();
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const socket = createReadTakeoverSocket();
+  try {
+    // Kept as given: each must be a buffer of its own, which later reads do not overwrite.
+    const handedBack: Buffer[] = [];
+    socket.on('data', (b: Buffer) => handedBack.push(b));
+    await new Promise<void>((r) => socket.connect((server.address() as AddressInfo).port, '127.0.0.1', r));
+    const peer = await accepted;
+    peer.write('before');
+    await until(() => Buffer.concat(handedBack).length === 6);
+    const stream = new CopyOutStream('COPY t TO STDOUT');
+    stream.submit({ stream: socket, query: () => {} } as unknown as pg.Connection);
+    const wire = Buffer.concat([copyOut, after]);
+    const writing = (async () => {
+      for (let i = 0; i < wire.length; i += size) {
+        peer.write(wire.subarray(i, i + size));
+        if ((i / size) % 8 === 0) await tick();
+      }
+      peer.write('later');
+    })();
+    const pieces: Buffer[] = [];
+    for await (const piece of stream) pieces.push(piece as Buffer);
+    await writing;
+    const total = 6 + after.length + 5;
+    await until(() => Buffer.concat(handedBack).length >= total);
+    return { out: Buffer.concat(pieces), handedBack };
+  } finally {
+    socket.destroy();
+    server.close();
+  }
+}
+
+describe('CopyOutStream over a read-takeover socket', () => {
+  it('strips the framing of reads landing in its own buffers; pg gets its bytes in buffers of their own', async () => {
+    for (const size of [1, 3, 5, 7, 64, 1000, 70_000]) {
+      const { out, handedBack } = await runOverTcp(size);
+      expect(out.equals(expected), `write size ${size}`).toBe(true);
+      const pgBytes = Buffer.concat([Buffer.from('before'), after, Buffer.from('later')]);
+      expect(Buffer.concat(handedBack).equals(pgBytes), `write size ${size}`).toBe(true);
     }
   });
 });
