@@ -21,7 +21,9 @@ interface CopyConnection {
  * pg-copy-streams' `from`: each buffer written becomes one CopyData message, its header and
  * payload handed to the socket in one writev. Once the socket has taken a buffer's bytes, the
  * buffer is handed back if it was lent out of a pool (util/lent-buffers.ts: the decoded chunks
- * of a restore), so its memory is reused instead of a fresh buffer per chunk.
+ * of a restore), so its memory is reused instead of a fresh buffer per chunk. So a transform
+ * between the restore engine and this stream must not keep views of buffers it has passed on
+ * (RowCounter keeps none).
  *
  * A write completes when the socket has taken its bytes, which paces the producer to the
  * server. `rowCount` comes from CommandComplete; 'finish' waits for ReadyForQuery, so the rows
