@@ -260,7 +260,11 @@ export class Repository {
   createChunkReader(options: { workers?: number } = {}): ChunkReader {
     const workers = Math.max(0, Math.floor(options.workers ?? 0));
     if (workers === 0) return { getChunk: (id, o) => this.getChunk(id, o), close: async () => {} };
-    const decoder = createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT);
+    // A slot holds a stored chunk and its plaintext: sized from this repository's largest chunk,
+    // up to 16 MiB chunks (larger ones, in repositories configured so, get buffers of their own).
+    const decoder = createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT, {
+      slotBytes: 2 * Math.min(this.chunkerParams.maxSize, 16 * 1024 * 1024) + 64 * 1024,
+    });
     return {
       getChunk: async (id, o = {}) => {
         const stored = await this.#readStoredChunk(id, o);
