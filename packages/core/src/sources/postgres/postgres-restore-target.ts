@@ -19,11 +19,14 @@ import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
 import { planRestore, type RestorePlan } from './restore-plan.js';
 import { RowCounter } from './row-counter.js';
+import { buildTableObjects, type ObjectFailure } from './table-objects.js';
 
 /**
  * Restores tables of a PostgreSQL backup into a database: each table in its own transaction
- * (TRUNCATE or CREATE, then COPY FROM STDIN), tables in parallel; indexes, constraints and
- * sequence values once all data is in.
+ * (TRUNCATE or CREATE, then COPY FROM STDIN), tables in parallel. A created table gets its
+ * indexes and its own constraints on the same connection right after its data commits, while
+ * the other connections still load (as pg_restore -j does); foreign keys and sequence values
+ * once all data is in.
  *
  * Foreign keys: while tables load, foreign keys that point at or from an existing selected
  * table are dropped, and put back afterwards (NOT VALID first, then validated), so no
@@ -41,6 +44,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
   #setup: Promise<void> | null = null;
   #droppedKeys: ForeignKey[] = [];
   #keysRestored = false;
+  readonly #objectFailures: ObjectFailure[] = [];
   readonly #restored = new Map<string, { rows: number; bytes: number }>();
 
   /** @throws BackupError `invalid_backup_config`. */
@@ -79,7 +83,9 @@ export class PostgresRestoreTarget implements RestoreTarget {
   }
 
   /**
-   * Loads one table in one transaction. A failure rolls back: the table is as it was.
+   * Loads one table in one transaction (a failure rolls back: the table is as it was), then,
+   * for a created table, builds its indexes and constraints; one that cannot be created is
+   * reported by finish().
    * @throws BackupError `restore_failed` naming the table (or the content's own error code).
    */
   async restoreEntry(
@@ -110,6 +116,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
       );
     }
     let broken = false;
+    let committed = false;
     try {
       await client.query('BEGIN');
       if (planned.exists) await client.query(`TRUNCATE ONLY ${target}`);
@@ -132,12 +139,17 @@ export class PostgresRestoreTarget implements RestoreTarget {
         );
       }
       await client.query('COMMIT');
+      committed = true;
       this.#restored.set(entry.name, { rows: copy.rowCount, bytes: counter.bytes });
+      const failures = await buildTableObjects(client, planned, this.#options, context.signal, (pid) =>
+        this.#cancelBackend(pid),
+      );
+      this.#objectFailures.push(...failures);
       return { name: entry.name, records: copy.rowCount, bytes: counter.bytes };
     } catch (error) {
       if (context.signal.aborted) broken = true;
       try {
-        if (!broken) await client.query('ROLLBACK');
+        if (!broken && !committed) await client.query('ROLLBACK');
       } catch {
         broken = true;
       }
@@ -161,9 +173,10 @@ export class PostgresRestoreTarget implements RestoreTarget {
   }
 
   /**
-   * Indexes, constraints, foreign keys put back, sequence values; then verification.
+   * Foreign keys (created and put back), sequence values; then verification.
    * @returns `{ tables_restored, records_restored, data_size, verification, warnings }`.
-   * @throws BackupError `restore_failed` (a constraint or index could not be created),
+   * @throws BackupError `restore_failed` (a constraint or index could not be created, now or
+   *   when its table was loaded),
    *   `integrity_error` (verify_after_restore found a difference).
    */
   async finish(context: RestoreRunContext): Promise<Record<string, unknown>> {
@@ -181,6 +194,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
       droppedKeys: this.#droppedKeys,
       signal: context.signal,
       connectionString: this.#connectionString,
+      objectFailures: this.#objectFailures,
       ...(context.chunkRefsOf ? { chunkRefsOf: context.chunkRefsOf } : {}),
     });
     this.#keysRestored = true;
@@ -196,6 +210,11 @@ export class PostgresRestoreTarget implements RestoreTarget {
     this.#pool = null;
     await this.#control?.end().catch(() => {});
     this.#control = null;
+  }
+
+  /** Stops the statement a restore connection is running (an index build) when the restore aborts. */
+  #cancelBackend(pid: number): void {
+    this.#control?.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
   }
 
   #sequencesOf(name: string) {

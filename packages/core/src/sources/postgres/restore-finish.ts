@@ -12,6 +12,7 @@ import { copyToSql } from './copy-format.js';
 import { CopyOutStream } from './copy-out-stream.js';
 import { addConstraintSql } from './ddl.js';
 import type { PlannedTable, RestorePlan } from './restore-plan.js';
+import type { ObjectFailure } from './table-objects.js';
 
 export interface ForeignKey {
   /** Qualified table name as regclass prints it (search_path = pg_catalog). */
@@ -86,53 +87,48 @@ export interface FinishArgs {
   connectionString: string;
   /** From the restore's context: re-derives a backup's chunk list from restored data. */
   chunkRefsOf?: RestoreRunContext['chunkRefsOf'];
+  /** Indexes and constraints that could not be built when their table's data was in. */
+  objectFailures: readonly ObjectFailure[];
 }
 
-interface Failure {
-  table: string;
-  object: string;
-  message: string;
-}
-
-/** After all data: constraints, indexes, foreign keys, sequences, then verification. */
+/**
+ * After all data: foreign keys of created tables and the dropped ones put back, sequences,
+ * then verification. Each created table's own indexes and constraints were built as soon as
+ * its data was in (buildTableObjects); their failures come in `objectFailures`.
+ */
 export async function finishRestore(args: FinishArgs): Promise<Record<string, unknown>> {
   const { plan, options, pool } = args;
   const done = [...plan.tables.values()].filter((t) => args.restored.has(t.entry.name));
   const created = done.filter((t) => !t.exists);
-  const failures: Failure[] = [];
+  const failures: ObjectFailure[] = [...args.objectFailures];
 
-  const run = async (t: PlannedTable, what: string, sql: string, client: pg.PoolClient): Promise<void> => {
-    try {
-      await client.query(sql);
-    } catch (error) {
-      failures.push({ table: t.entry.name, object: what, message: (error as Error).message });
+  const addForeignKeys = async (t: PlannedTable, client: pg.PoolClient): Promise<void> => {
+    for (const c of t.table.constraints.filter((k) => k.type === 'f')) {
+      try {
+        await client.query(addConstraintSql(t.table.schema, t.table.name, c.name, c.definition));
+      } catch (error) {
+        failures.push({
+          table: t.entry.name,
+          object: `constraint ${c.name}`,
+          message: (error as Error).message,
+        });
+      }
     }
   };
-  const phase = async (statements: (t: PlannedTable) => { what: string; sql: string }[]): Promise<void> => {
-    await forEachLimit(created, options.parallelism, async (t) => {
-      args.signal.throwIfAborted();
-      const client = await pool.connect();
-      try {
-        for (const s of statements(t)) await run(t, s.what, s.sql, client);
-      } finally {
-        client.release();
-      }
-    });
-  };
-  const constraintStatements = (t: PlannedTable, types: string) =>
-    t.table.constraints
-      .filter((c) => types.includes(c.type))
-      .map((c) => ({
-        what: `constraint ${c.name}`,
-        sql: addConstraintSql(t.table.schema, t.table.name, c.name, c.definition),
-      }));
 
   try {
-    if (!options.skipConstraints) await phase((t) => constraintStatements(t, 'pux'));
-    if (!options.skipIndexes) {
-      await phase((t) => t.table.indexes.map((i) => ({ what: `index ${i.name}`, sql: i.definition })));
+    if (!options.skipConstraints) {
+      const referencing = created.filter((t) => t.table.constraints.some((c) => c.type === 'f'));
+      await forEachLimit(referencing, options.parallelism, async (t) => {
+        args.signal.throwIfAborted();
+        const client = await pool.connect();
+        try {
+          await addForeignKeys(t, client);
+        } finally {
+          client.release();
+        }
+      });
     }
-    if (!options.skipConstraints) await phase((t) => constraintStatements(t, 'cf'));
     const warnings = await readdForeignKeys(args.control, args.droppedKeys);
     await setSequences(args.control, plan, done);
 
