@@ -38,20 +38,9 @@ export function tableObjectStatements(t: PlannedTable, options: PostgresRestoreO
 }
 
 /**
- * maintenance_work_mem of a session that builds indexes: enough for the sorts of tables of a
- * few hundred MB to stay in memory (the 64MB default spills them to temporary files). Only
- * ever raised, never lowered; an index build takes it only as far as its sort needs, and
- * COPY does not use it at all. At most one per restore connection (max_parallel_jobs).
- */
-export const INDEX_BUILD_MEMORY = '256MB';
-const PREPARE_SESSION = `SELECT pg_backend_pid() AS pid, CASE
-    WHEN pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('${INDEX_BUILD_MEMORY}')
-    THEN set_config('maintenance_work_mem', '${INDEX_BUILD_MEMORY}', false) END AS memory`;
-
-/**
  * Creates a loaded table's own indexes and constraints on `client` (each statement on its
- * own, outside the load's transaction), so one table's index build overlaps the next table's
- * COPY on another connection. A statement that fails is returned as a failure and the rest
+ * own, outside the load's transaction), so one table's index build overlaps other tables'
+ * COPY on the other connections. A statement that fails is returned as a failure and the rest
  * still run. If `signal` aborts, `cancel` gets the session's backend pid (to cancel the
  * statement running there) and the abort is thrown.
  */
@@ -66,7 +55,7 @@ export async function buildTableObjects(
   const failures: ObjectFailure[] = [];
   if (statements.length === 0) return failures;
   signal.throwIfAborted();
-  const { rows } = await client.query<{ pid: number }>(PREPARE_SESSION);
+  const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   const onAbort = (): void => cancel(rows[0]?.pid ?? 0);
   signal.addEventListener('abort', onAbort, { once: true });
   try {

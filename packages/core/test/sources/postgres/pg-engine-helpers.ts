@@ -53,6 +53,7 @@ export class EngineHarness {
     manifest: Manifest,
     destination: Record<string, unknown>,
     options: Record<string, unknown> = {},
+    signal?: AbortSignal,
   ): Promise<Awaited<ReturnType<typeof runRestore>>> {
     const repository = await this.#repository(false);
     return runRestore({
@@ -60,6 +61,7 @@ export class EngineHarness {
       manifest,
       target: createPostgresRestoreTarget(destination, options),
       options,
+      ...(signal ? { signal } : {}),
     });
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase, withClient } from '../../../../../test-support/postgres.js';
 import { EngineHarness } from './pg-engine-helpers.js';
@@ -73,6 +74,49 @@ describe('postgres restore: a table gets its indexes and constraints as soon as 
     });
     const seen = await withClient(target.url, (c) => c.query('SELECT * FROM seen'));
     expect(seen.rows).toEqual([{ small_pkey: true, small_v_idx: true }]);
+  });
+
+  it('a cancelled restore stops an index build that is running', async () => {
+    const plain = await createTempDatabase('bk_pg_src');
+    dbs.push(plain);
+    // The source's function is quick; the target's takes 20 ms a row: an 8 s index build.
+    const slowIndex = (body: string) => `
+      CREATE FUNCTION public.slow_key(k int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+        BEGIN ${body} RETURN k; END $$;`;
+    await withClient(plain.url, (c) =>
+      c.query(`${slowIndex('')}
+        CREATE TABLE slow (id int PRIMARY KEY);
+        CREATE INDEX slow_key_idx ON slow (public.slow_key(id));
+        INSERT INTO slow SELECT generate_series(1, 400);`),
+    );
+    const manifest = await harness.backup({ connection_string: plain.url });
+    const target = await createTempDatabase('bk_pg_dst');
+    dbs.push(target);
+    await withClient(target.url, (c) => c.query(slowIndex('PERFORM pg_catalog.pg_sleep(0.02);')));
+    const building = `SELECT count(*)::int AS n FROM pg_stat_activity
+                       WHERE datname = current_database() AND state = 'active' AND query LIKE 'CREATE INDEX%'`;
+    const controller = new AbortController();
+    const restore = harness
+      .restore(manifest, { connection_string: target.url }, { max_parallel_jobs: 2 }, controller.signal)
+      .catch((e: unknown) => e);
+    await withClient(target.url, async (c) => {
+      const deadline = Date.now() + 10_000;
+      while ((await c.query(building)).rows[0].n === 0 && Date.now() < deadline) await sleep(20);
+    });
+    const aborted = Date.now();
+    controller.abort();
+    expect(await restore).toMatchObject({ code: 'aborted' });
+    expect(Date.now() - aborted).toBeLessThan(3_000);
+    const still = await withClient(target.url, async (c) => {
+      const deadline = Date.now() + 3_000;
+      let n = (await c.query(building)).rows[0].n;
+      while (n > 0 && Date.now() < deadline) {
+        await sleep(50);
+        n = (await c.query(building)).rows[0].n;
+      }
+      return n;
+    });
+    expect(still).toBe(0);
   });
 
   it('an index that cannot be created fails the restore in finish, its data and the other tables restored', async () => {
