@@ -78,10 +78,14 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     await target.prepare(context);
     const results: EntryRestoreResult[] = [];
     const lanes = Math.max(1, target.parallelism);
-    const order = entries.map((entry, index): [ManifestEntry, number] => [entry, index]);
-    // Biggest first: the small entries then fill in at the end, instead of one big entry
+    const order = entries.map((entry, index): [ManifestEntry, number, number] => [
+      entry,
+      index,
+      target.restoreCost?.(entry) ?? entry.size,
+    ]);
+    // Costliest first: the cheap entries then fill in at the end, instead of one long entry
     // loading alone after the others are done.
-    if (lanes > 1) order.sort((a, b) => b[0].size - a[0].size);
+    if (lanes > 1) order.sort((a, b) => b[2] - a[2]);
     await forEachConcurrent(order, lanes, async ([entry, index]) => {
       if (signal.aborted) throw abortedError(signal);
       try {

@@ -101,6 +101,11 @@ export interface RestoreTarget {
   prepare(context: RestoreRunContext): Promise<void>;
   /** How many entries may be written at once. */
   readonly parallelism: number;
+  /**
+   * Relative time to restore an entry (after `prepare`), in bytes of content it is worth;
+   * the engine starts the costliest entries first. Without it: the entry's size.
+   */
+  restoreCost?(entry: ManifestEntry): number;
   /** Writes one entry. `content` is null for entries without content. */
   restoreEntry(
     entry: ManifestEntry,

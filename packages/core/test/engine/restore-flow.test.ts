@@ -112,6 +112,15 @@ describe('restore flow', () => {
     for (const [name, bytes] of data) expect(target.restored.get(name)?.equals(bytes), name).toBe(true);
   });
 
+  it('starts the costliest entries first when the target prices them, whatever their size', async () => {
+    const target = new OrderTarget(2);
+    // A target whose per-entry work does not follow bytes (rows, indexes): tiny costs the most.
+    const cost: Record<string, number> = { tiny: 5, small: 4, big: 3, medium: 2, large: 1 };
+    Object.assign(target, { restoreCost: (entry: ManifestEntry) => cost[entry.name] ?? 0 });
+    await runRestore({ repository: repo, manifest, target });
+    expect(target.started).toEqual(['tiny', 'small', 'big', 'medium', 'large']);
+  });
+
   it('keeps the manifest order with one entry at a time', async () => {
     const target = new OrderTarget(1);
     await runRestore({ repository: repo, manifest, target });

@@ -16,6 +16,7 @@ import {
 import { copyFromSql } from './copy-format.js';
 import { copyFrom } from './copy-in-stream.js';
 import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './ddl.js';
+import { tableRestoreCost } from './restore-cost.js';
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
 import { planRestore, type RestorePlan } from './restore-plan.js';
 import { RowCounter } from './row-counter.js';
@@ -80,6 +81,12 @@ export class PostgresRestoreTarget implements RestoreTarget {
       client.query(settings).catch(() => {});
     });
     this.#pool.on('error', () => {});
+  }
+
+  /** See tableRestoreCost; tables not selected cost nothing. */
+  restoreCost(entry: ManifestEntry): number {
+    const planned = this.#plan?.tables.get(entry.name);
+    return planned ? tableRestoreCost(planned, this.#options) : 0;
   }
 
   /**
