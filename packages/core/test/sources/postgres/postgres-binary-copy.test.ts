@@ -114,10 +114,17 @@ CREATE TABLE with_enum (id int, data bytea, m mood);
 CREATE TABLE with_array (id int, data bytea, tags text[]);
 CREATE TABLE with_domain (id int, data blob);
 CREATE TABLE no_bytea (id int, body text);
+CREATE TABLE stamped (id int8, at timestamptz, kind text, ip inet, doc jsonb);
+CREATE TABLE counted (id int8, n int4, at timestamptz, amount numeric(12,2));
 INSERT INTO with_enum VALUES (1, '\x00ff', 'ok'), (2, NULL, NULL);
 INSERT INTO with_array VALUES (1, '\x00ff', ARRAY['a', NULL]), (2, '', '{}');
 INSERT INTO with_domain VALUES (1, '\x0a0d');
 INSERT INTO no_bytea VALUES (1, 'x');
+INSERT INTO stamped SELECT g, timestamptz '2023-01-01 00:00+00' + g * interval '3.5 seconds', 'k' || g % 5,
+  ('10.0.' || g % 256 || '.1')::inet, jsonb_build_object('g', g) FROM generate_series(1, 500) g;
+INSERT INTO stamped VALUES (501, 'infinity', NULL, '2001:db8::1/64', 'null'), (502, NULL, '', NULL, NULL);
+INSERT INTO counted SELECT g, g % 10, timestamptz '2020-01-01 00:00+00' + g * interval '1 minute', g / 3.0
+  FROM generate_series(1, 500) g;
 `;
 
 const entryOf = (backup: DrainedBackup, name: string): ManifestEntry =>
@@ -154,9 +161,19 @@ async function copyText(url: string, sql: string): Promise<Buffer> {
 }
 
 describe('chooseCopyFormat', () => {
-  it('is binary only with a bytea column and every type on the allowlist', () => {
+  it('is binary only with every type on the allowlist, and a bytea column or mostly types costly as text', () => {
     expect(chooseCopyFormat(['int4', 'bytea', 'timestamptz', 'jsonb'])).toBe('binary');
+    expect(chooseCopyFormat(['int4', 'bool', 'int8', 'bytea'])).toBe('binary');
     expect(chooseCopyFormat(['int4', 'text'])).toBe('text');
+    // The benchmark's events: timestamptz and inet outnumber int8.
+    expect(chooseCopyFormat(['int8', 'timestamptz', 'text', 'inet', 'jsonb'])).toBe('binary');
+    expect(chooseCopyFormat(['uuid', 'float8', 'text'])).toBe('binary');
+    // The benchmark's orders: five columns that grow in binary against one timestamptz.
+    expect(
+      chooseCopyFormat(['int8', 'int4', 'text', 'timestamptz', 'numeric', 'bpchar', 'int4', 'text']),
+    ).toBe('text');
+    expect(chooseCopyFormat(['int4', 'timestamptz'])).toBe('text');
+    expect(chooseCopyFormat(['timestamptz', 'money'])).toBe('text');
     expect(chooseCopyFormat(['bytea', '_int4'])).toBe('text');
     expect(chooseCopyFormat(['bytea', 'money'])).toBe('text');
     expect(chooseCopyFormat(['bytea', null])).toBe('text');
@@ -184,7 +201,7 @@ describe('postgres: binary COPY for tables with bytea', () => {
     return db;
   };
 
-  it('records the choice per table: binary for bytea with allowlisted types, text otherwise', () => {
+  it('records the choice per table: binary for bytea or mostly types costly as text, all allowlisted; text otherwise', () => {
     const formats = Object.fromEntries(backup.manifest.entries.map((e) => [e.name, e.metadata.copy_format]));
     expect(formats).toEqual({
       'public.blobs': 'binary',
@@ -192,7 +209,16 @@ describe('postgres: binary COPY for tables with bytea', () => {
       'public.with_array': 'text',
       'public.with_domain': 'text',
       'public.no_bytea': 'text',
+      'public.stamped': 'binary',
+      'public.counted': 'text',
     });
+    expect(entryOf(backup, 'public.stamped').metadata.copy_types).toEqual([
+      'int8',
+      'timestamptz',
+      'text',
+      'inet',
+      'jsonb',
+    ]);
     const blobs = entryOf(backup, 'public.blobs');
     expect(blobs.metadata.copy_types).toEqual(BLOBS_TYPES);
     expect(blobs.metadata.copy_columns).not.toContain('words');
@@ -215,7 +241,8 @@ describe('postgres: binary COPY for tables with bytea', () => {
     );
     expect(records['public.blobs']).toBe(1004);
     expect(result.verification).toMatchObject({ status: 'passed', data_integrity_verified: true });
-    for (const t of ['blobs', 'with_enum', 'with_array', 'with_domain', 'no_bytea']) {
+    expect(records['public.stamped']).toBe(502);
+    for (const t of ['blobs', 'with_enum', 'with_array', 'with_domain', 'no_bytea', 'stamped', 'counted']) {
       expect(await tableDigest(target.url, t), t).toEqual(await tableDigest(source.url, t));
     }
     // A backup of the restored database is the same bytes, table by table.
