@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Measurement, measure, median } from './measure.js';
 import { printReport, type Row } from './report.js';
-import { changeDatabase, cloneDatabase, ensureDataset, recreateDatabase } from './scratch-db.js';
+import { changeDatabase, cloneDatabase, ensureDataset, recreateDatabase, settle } from './scratch-db.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const reps = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
@@ -14,6 +14,12 @@ const scales = (process.env.BENCH_SCALES ?? '1').split(',').map(Number);
 const work = join(process.env.BENCH_WORKDIR ?? tmpdir(), 'backupkit-bench');
 const backupkit = `node ${join(repoRoot, 'bench/backupkit-run.mjs')}`;
 const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+// Each measurement starts after a checkpoint (see settle).
+const timed = async (command: string, options?: Parameters<typeof measure>[1]): Promise<Measurement> => {
+  await settle();
+  return measure(command, options);
+};
 
 const results: Record<string, unknown>[] = [];
 for (const scale of scales) {
@@ -30,13 +36,13 @@ for (const scale of scales) {
     const repo = join(work, 'repo');
     log(`scale ${scale} rep ${rep + 1}/${reps}`);
 
-    const readLimit = await measure(`node ${join(repoRoot, 'bench/read-limit.mjs')} ${q(source.url)} 2`, {
+    const readLimit = await timed(`node ${join(repoRoot, 'bench/read-limit.mjs')} ${q(source.url)} 2`, {
       cwd: repoRoot,
     });
     add('read limit, pg-copy-streams (2 conns)', readLimit);
     // The dataset's size as COPY text (what pg_dump moves): the common measure for every MB/s.
     note('logical bytes', (JSON.parse(readLimit.stdout.trim()) as { bytes: number }).bytes);
-    const sourceRead = await measure(`node ${join(repoRoot, 'bench/source-read.mjs')} ${q(source.url)} 2`, {
+    const sourceRead = await timed(`node ${join(repoRoot, 'bench/source-read.mjs')} ${q(source.url)} 2`, {
       cwd: repoRoot,
     });
     add('read limit, backupkit source (2 conns)', sourceRead);
@@ -44,15 +50,15 @@ for (const scale of scales) {
       ...sourceRead,
       wallSeconds: (JSON.parse(sourceRead.stdout.trim()) as { seconds: number }).seconds,
     });
-    add('pg_dump -Fc', await measure(`pg_dump -Fc -f ${q(dumpFile)} ${q(source.url)}`));
+    add('pg_dump -Fc', await timed(`pg_dump -Fc -f ${q(dumpFile)} ${q(source.url)}`));
     note('pg_dump -Fc bytes', statSync(dumpFile).size);
     add(
       'pg_dump | zstd -3',
-      await measure(`pg_dump ${q(source.url)} | zstd -3 -q -c > ${q(join(work, 'dump.sql.zst'))}`),
+      await timed(`pg_dump ${q(source.url)} | zstd -3 -q -c > ${q(join(work, 'dump.sql.zst'))}`),
     );
     note('pg_dump | zstd -3 bytes', statSync(join(work, 'dump.sql.zst')).size);
 
-    const full = await measure(`${backupkit} backup ${q(source.url)} ${q(repo)}`, { cwd: repoRoot });
+    const full = await timed(`${backupkit} backup ${q(source.url)} ${q(repo)}`, { cwd: repoRoot });
     add('backupkit full backup', full);
     const fullOut = JSON.parse(full.stdout.trim()) as {
       backup_id: string;
@@ -69,11 +75,11 @@ for (const scale of scales) {
     note('backupkit bytes read', fullOut.totals.logical_bytes);
 
     const restoreDb = await recreateDatabase(`${source.name}_restore`);
-    add('pg_restore -j 2', await measure(`pg_restore -j 2 -d ${q(restoreDb.url)} ${q(dumpFile)}`));
+    add('pg_restore -j 2', await timed(`pg_restore -j 2 -d ${q(restoreDb.url)} ${q(dumpFile)}`));
     const ours = await recreateDatabase(`${source.name}_restore`);
     add(
       'backupkit restore',
-      await measure(`${backupkit} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, { cwd: repoRoot }),
+      await timed(`${backupkit} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, { cwd: repoRoot }),
     );
     await ours.drop();
 
@@ -81,13 +87,13 @@ for (const scale of scales) {
     for (const shape of ['realistic', 'uniform'] as const) {
       const copy = await cloneDatabase(source.name, `${source.name}_${shape}`);
       const repo2 = join(work, `repo-${shape}`);
-      const first = await measure(`${backupkit} backup ${q(copy.url)} ${q(repo2)}`, { cwd: repoRoot });
+      const first = await timed(`${backupkit} backup ${q(copy.url)} ${q(repo2)}`, { cwd: repoRoot });
       const firstOut = JSON.parse(first.stdout.trim()) as {
         backup_id: string;
         totals: { stored_bytes: number };
       };
       await changeDatabase(copy.url, shape);
-      const second = await measure(`${backupkit} backup ${q(copy.url)} ${q(repo2)} ${firstOut.backup_id}`, {
+      const second = await timed(`${backupkit} backup ${q(copy.url)} ${q(repo2)} ${firstOut.backup_id}`, {
         cwd: repoRoot,
       });
       const secondOut = JSON.parse(second.stdout.trim()) as { totals: { stored_bytes: number } };

@@ -63,8 +63,30 @@ export async function recreateDatabase(name: string): Promise<ScratchDb> {
 export async function cloneDatabase(template: string, name: string): Promise<ScratchDb> {
   const db = handle(name);
   await db.drop();
-  await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  // FILE_COPY (PostgreSQL 15+): the default WAL_LOG strategy writes the whole copy to the WAL,
+  // and the checkpoint that follows would run during the next measurement.
+  const server = await serverVersion();
+  await admin(`CREATE DATABASE ${name} TEMPLATE ${template}${server >= 150000 ? ' STRATEGY FILE_COPY' : ''}`);
   return db;
+}
+
+async function serverVersion(): Promise<number> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    return Number(rows[0]!.v);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Writes out what earlier steps left dirty (restored tables, changed rows), so no checkpoint
+ * runs during the next measurement: every scenario starts from the same server state.
+ */
+export async function settle(): Promise<void> {
+  await admin('CHECKPOINT');
 }
 
 /**
