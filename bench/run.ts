@@ -107,6 +107,12 @@ for (const scale of scales) {
   const med = (name: string) => median((samples.get(name) ?? []).map((m) => m.wallSeconds));
   const rss = (name: string) => Math.max(...(samples.get(name) ?? []).map((m) => m.peakRssMiB));
   const val = (name: string) => median(extra.get(name) ?? []);
+  // Ratios pair the two scenarios of each repetition (run minutes apart, not a whole run
+  // apart) and take the median: the machine's speed drifts over a run.
+  const ratio = (a: string, b: string) => {
+    const over = samples.get(b) ?? [];
+    return median((samples.get(a) ?? []).map((m, i) => m.wallSeconds / (over[i]?.wallSeconds ?? Number.NaN)));
+  };
   const logical = val('logical bytes');
   const rows: Row[] = [...samples.keys()].map((name) => ({
     name,
@@ -116,22 +122,29 @@ for (const scale of scales) {
     cpuSeconds: median((samples.get(name) ?? []).map((m) => m.cpuSeconds)),
   }));
   const ratios = {
-    'full / pg_dump -Fc (target ≤ 0.35)': med('backupkit full backup') / med('pg_dump -Fc'),
-    'full / pg_dump | zstd -3 (target ≤ 0.75)': med('backupkit full backup') / med('pg_dump | zstd -3'),
-    'full / read limit of its own source (target ≤ 1.4, stretch 1.2)':
-      med('backupkit full backup') / med('read limit, backupkit source (2 conns)'),
-    'full / read limit through pg-copy-streams':
-      med('backupkit full backup') / med('read limit, pg-copy-streams (2 conns)'),
-    'full / read limit, both in-process (no start-up)':
-      med('backupkit full backup (in-process, no start-up)') /
-      med('read limit, backupkit source (in-process, no start-up)'),
+    'full / pg_dump -Fc (target ≤ 0.35)': ratio('backupkit full backup', 'pg_dump -Fc'),
+    'full / pg_dump | zstd -3 (target ≤ 0.75)': ratio('backupkit full backup', 'pg_dump | zstd -3'),
+    'full / read limit of its own source (target ≤ 1.4, stretch 1.2)': ratio(
+      'backupkit full backup',
+      'read limit, backupkit source (2 conns)',
+    ),
+    'full / read limit through pg-copy-streams': ratio(
+      'backupkit full backup',
+      'read limit, pg-copy-streams (2 conns)',
+    ),
+    'full / read limit, both in-process (no start-up)': ratio(
+      'backupkit full backup (in-process, no start-up)',
+      'read limit, backupkit source (in-process, no start-up)',
+    ),
     'stored / pg_dump -Fc file (target ≤ 0.95)': val('backupkit stored bytes') / val('pg_dump -Fc bytes'),
     'stored / pg_dump | zstd -3 file': val('backupkit stored bytes') / val('pg_dump | zstd -3 bytes'),
-    'second (realistic) wall / its full (target ≤ 0.8)':
-      med('backupkit second backup (realistic change)') / med('backupkit first backup (realistic copy)'),
+    'second (realistic) wall / its full (target ≤ 0.8)': ratio(
+      'backupkit second backup (realistic change)',
+      'backupkit first backup (realistic copy)',
+    ),
     'second (realistic) stored / its full (target ≤ 0.05)': val('second/first stored (realistic)'),
     'second (uniform 1% updates) stored / its full (no target)': val('second/first stored (uniform)'),
-    'restore / pg_restore -j 2 (target ≤ 1.0)': med('backupkit restore') / med('pg_restore -j 2'),
+    'restore / pg_restore -j 2 (target ≤ 1.0)': ratio('backupkit restore', 'pg_restore -j 2'),
   };
   printReport(scale, logical, rows, ratios);
   results.push({
@@ -143,6 +156,8 @@ for (const scale of scales) {
     stored_bytes: val('backupkit stored bytes'),
     backupkit_bytes_read: val('backupkit bytes read'),
     pg_dump_fc_bytes: val('pg_dump -Fc bytes'),
+    // Every repetition's wall seconds, in run order, per scenario.
+    wall_seconds: Object.fromEntries([...samples].map(([name, ms]) => [name, ms.map((m) => m.wallSeconds)])),
   });
 }
 
