@@ -56,10 +56,14 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('filesystem backups of large data', () => {
-  it('streams a 150 MiB file through backup and restore with peak RSS under 200 MiB', async () => {
+  // The file is bigger than the bound, so holding it whole fails the test. The bound is issue 8's
+  // (256 MiB): the restore's decoder workers keep up to 8 MiB slots each in shared memory
+  // (measured on this file: peak 143 MiB with none, 159 with one, 184–192 with two, 210 under
+  // CI load).
+  it('streams a 300 MiB file through backup and restore with peak RSS under 256 MiB', async () => {
     const src = path.join(dir, 'big-src');
     await mkdir(src);
-    await writeDeterministicFile(path.join(src, 'big.bin'), 150 * MiB, 'big');
+    await writeDeterministicFile(path.join(src, 'big.bin'), 300 * MiB, 'big');
     const script = await bundleFixture('large-file-roundtrip');
     const stdout = await promisify(execFile)(process.execPath, [script, src, path.join(dir, 'big-work')], {
       maxBuffer: 1024 * 1024,
@@ -72,13 +76,13 @@ describe('filesystem backups of large data', () => {
       baselineRssBytes: number;
       peakRssBytes: number;
     };
-    expect(result.logicalBytes).toBe(150 * MiB);
+    expect(result.logicalBytes).toBe(300 * MiB);
     const big = result.files['big.bin']!;
     expect(big.restored).toBe(big.original);
     expect(big.manifest).toBe(big.original);
-    // The whole child process (Node + the modules it loads + the round trip) peaks under 200 MiB.
-    expect(result.peakRssBytes).toBeLessThan(200 * MiB);
-    expect(result.peakRssBytes - result.baselineRssBytes).toBeLessThan(150 * MiB);
+    // The whole child process (Node + the modules it loads + the round trip) peaks under 256 MiB.
+    expect(result.peakRssBytes).toBeLessThan(256 * MiB);
+    expect(result.peakRssBytes - result.baselineRssBytes).toBeLessThan(200 * MiB);
     await rm(src, { recursive: true, force: true });
     await rm(path.join(dir, 'big-work'), { recursive: true, force: true });
   });
