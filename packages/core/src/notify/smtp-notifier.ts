@@ -86,7 +86,9 @@ export class SmtpNotifier implements Notifier {
   }
 
   async close(): Promise<void> {
-    (await this.#transport)?.close?.();
+    // A transport that never came up (nodemailer failed to load) has nothing to close.
+    const transport = await this.#transport?.catch(() => null);
+    transport?.close?.();
   }
 }
 
