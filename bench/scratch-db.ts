@@ -20,18 +20,24 @@ function urlOf(name: string): string {
   return url.toString();
 }
 
-async function admin(sql: string): Promise<void> {
+async function admin<Row extends pg.QueryResultRow = pg.QueryResultRow>(sql: string): Promise<Row[]> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
   try {
-    await client.query(sql);
+    return (await client.query<Row>(sql)).rows;
   } finally {
     await client.end();
   }
 }
 
 function handle(name: string): ScratchDb {
-  return { name, url: urlOf(name), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    name,
+    url: urlOf(name),
+    drop: async () => {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
 }
 
 /** The dataset at `scale` in database `backupkit_bench[_<scale>]`, loaded with psql when absent. */
@@ -71,14 +77,8 @@ export async function cloneDatabase(template: string, name: string): Promise<Scr
 }
 
 async function serverVersion(): Promise<number> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
-    return Number(rows[0]!.v);
-  } finally {
-    await client.end();
-  }
+  const [row] = await admin<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+  return Number(row!.v);
 }
 
 /**
