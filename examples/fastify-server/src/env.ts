@@ -1,5 +1,7 @@
 import path from 'node:path';
 import {
+  type AccessPolicy,
+  allowDatabaseHosts,
   BackupError,
   type CatalogRepository,
   createPostgresCatalog,
@@ -10,8 +12,11 @@ import {
   type Authenticate,
   anyOf,
   apiTokenAuthenticator,
+  DEFAULT_RATE_LIMITS,
   jwtAuthenticator,
   parseApiTokens,
+  type RateLimitBucket,
+  type RateLimitOptions,
 } from '@backupkit/http-adapter';
 
 /** Everything the server needs, read from the environment only (see README.md). */
@@ -26,6 +31,10 @@ export interface ServerConfig {
   authenticate: Authenticate;
   /** Values never to let out: API tokens, the JWT secret, master key material. */
   secrets: string[];
+  /** What jobs and restores may touch: directory roots, per-job endpoints, database hosts. */
+  access: AccessPolicy;
+  /** Per-principal limits that differ from the defaults. */
+  rateLimits: RateLimitOptions;
   s3: { endpoint?: string; region?: string; forcePathStyle: boolean };
   gcs: { apiEndpoint?: string; projectId?: string };
 }
@@ -77,6 +86,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
 
   return {
     port,
+    access: accessFromEnv(env),
+    rateLimits: rateLimitsFromEnv(env.BACKUPKIT_RATE_LIMITS),
     host: env.HOST ?? '127.0.0.1',
     dataDir,
     catalog,
@@ -95,4 +106,72 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       ...(env.BACKUPKIT_GCS_PROJECT ? { projectId: env.BACKUPKIT_GCS_PROJECT } : {}),
     },
   };
+}
+
+/** Comma-separated values, trimmed, empty ones dropped. */
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function absolutePaths(variable: string, value: string | undefined): string[] {
+  return list(value).map((item) => {
+    if (!path.isAbsolute(item)) fail(variable, 'must list absolute directory paths');
+    return item;
+  });
+}
+
+/**
+ * The access policy from BACKUPKIT_SOURCE_ROOTS, BACKUPKIT_RESTORE_ROOTS,
+ * BACKUPKIT_ALLOW_EXTERNAL_SYMLINKS, BACKUPKIT_ALLOWED_ENDPOINTS, BACKUPKIT_DATABASE_HOSTS and
+ * BACKUPKIT_MIN_SCHEDULE_INTERVAL. Unset, directories and per-job endpoints are refused and
+ * any database host is allowed.
+ */
+function accessFromEnv(env: NodeJS.ProcessEnv): AccessPolicy {
+  const endpoints = new Set(
+    list(env.BACKUPKIT_ALLOWED_ENDPOINTS).map((item) => {
+      try {
+        return new URL(item).origin;
+      } catch {
+        return fail('BACKUPKIT_ALLOWED_ENDPOINTS', 'must list URLs such as http://127.0.0.1:9000');
+      }
+    }),
+  );
+  const databaseHosts = list(env.BACKUPKIT_DATABASE_HOSTS);
+  const minInterval = env.BACKUPKIT_MIN_SCHEDULE_INTERVAL;
+  if (minInterval !== undefined && !/^\d+$/.test(minInterval)) {
+    fail('BACKUPKIT_MIN_SCHEDULE_INTERVAL', 'must be a whole number of seconds');
+  }
+  return {
+    sourceRoots: absolutePaths('BACKUPKIT_SOURCE_ROOTS', env.BACKUPKIT_SOURCE_ROOTS),
+    restoreRoots: absolutePaths('BACKUPKIT_RESTORE_ROOTS', env.BACKUPKIT_RESTORE_ROOTS),
+    allowExternalSymlinks: env.BACKUPKIT_ALLOW_EXTERNAL_SYMLINKS === 'true',
+    allowEndpoint: (url) => endpoints.has(url.origin),
+    ...(databaseHosts.length > 0 ? { allowDatabase: allowDatabaseHosts(databaseHosts) } : {}),
+    ...(minInterval !== undefined ? { minScheduleIntervalSeconds: Number(minInterval) } : {}),
+  };
+}
+
+/**
+ * BACKUPKIT_RATE_LIMITS: `bucket:limit` (per hour), `bucket:limit/seconds` or `bucket:off`,
+ * comma-separated, e.g. `job_creation:20,restore_creation:10/600`.
+ */
+function rateLimitsFromEnv(value: string | undefined): RateLimitOptions {
+  const out: RateLimitOptions = {};
+  for (const entry of list(value)) {
+    const match = /^([a-z_]+):(?:(off)|(\d+)(?:\/(\d+))?)$/.exec(entry);
+    const bucket = match?.[1] as RateLimitBucket | undefined;
+    if (!match || !bucket || !(bucket in DEFAULT_RATE_LIMITS)) {
+      fail(
+        'BACKUPKIT_RATE_LIMITS',
+        `entries are bucket:limit[/seconds] or bucket:off, buckets ${Object.keys(DEFAULT_RATE_LIMITS).join(', ')}`,
+      );
+    }
+    out[bucket] = match[2]
+      ? false
+      : { limit: Number(match[3]), windowSeconds: match[4] ? Number(match[4]) : 3600 };
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { BackupError } from '@backupkit/core';
+import { checkJsonTextDepth, checkJsonValueDepth, DEFAULT_MAX_JSON_DEPTH } from './json-depth.js';
 import type { HttpRequest } from './types.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -64,9 +65,14 @@ function isJsonType(contentType: string): boolean {
 /**
  * The request's JSON body, or undefined when it has none.
  * @throws BackupError `payload_too_large` over `limit`; `invalid_request` for a wrong
- *   content type or text that is not JSON.
+ *   content type, text that is not JSON, or a body nesting deeper than `maxDepth` (checked
+ *   on the text before it is parsed, or on the value a host parser already produced).
  */
-export async function readJsonBody(request: HttpRequest, limit: number): Promise<unknown> {
+export async function readJsonBody(
+  request: HttpRequest,
+  limit: number,
+  maxDepth: number = DEFAULT_MAX_JSON_DEPTH,
+): Promise<unknown> {
   const declared = Number(headerOf(request, 'content-length') ?? Number.NaN);
   const raw = request.rawBody;
   if (Number.isFinite(declared) && declared > limit) {
@@ -81,7 +87,10 @@ export async function readJsonBody(request: HttpRequest, limit: number): Promise
     if (request.body === undefined) return undefined;
     // A host parser already produced a value; only plain JSON values are accepted.
     if (Buffer.isBuffer(request.body) || typeof request.body === 'string') bytes = Buffer.from(request.body);
-    else return request.body;
+    else {
+      checkJsonValueDepth(request.body, maxDepth);
+      return request.body;
+    }
   } else if (typeof raw === 'string' || raw instanceof Uint8Array) {
     bytes = Buffer.from(raw);
     if (bytes.length > limit) throw tooLarge(limit);
@@ -96,6 +105,7 @@ export async function readJsonBody(request: HttpRequest, limit: number): Promise
     });
   }
   const text = bytes.toString('utf8');
+  checkJsonTextDepth(text, maxDepth);
   try {
     return JSON.parse(text);
   } catch {

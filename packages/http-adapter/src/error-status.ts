@@ -1,7 +1,7 @@
-import { BackupError, type BackupErrorCode, toBackupError } from '@backupkit/core';
+import { type BackupError, type BackupErrorCode, isBackupError, toBackupError } from '@backupkit/core';
 
 /**
- * THE code → HTTP status table (API.md "Errors"). Every `BackupErrorCode` has a row, so a new
+ * THE code → HTTP status table (docs/http-api.md, "Errors"). Every `BackupErrorCode` has a row, so a new
  * code fails the type check here until someone decides its status.
  */
 export const ERROR_STATUS: Readonly<Record<BackupErrorCode, number>> = {
@@ -11,6 +11,7 @@ export const ERROR_STATUS: Readonly<Record<BackupErrorCode, number>> = {
   unauthorized: 401,
   forbidden: 403,
   payload_too_large: 413,
+  method_not_allowed: 405,
   not_found: 404,
   job_not_found: 404,
   backup_not_found: 404,
@@ -60,7 +61,8 @@ export interface ErrorBody {
  * `BackupError`, or `internal_error`) get a generic message: theirs may carry internals.
  */
 export function errorResponse(error: unknown): { status: number; body: ErrorBody; cause: BackupError } {
-  if (!(error instanceof BackupError)) {
+  // By brand, not instanceof: an error from another copy of core is still a BackupError.
+  if (!isBackupError(error)) {
     const cause = toBackupError(error);
     return {
       status: 500,

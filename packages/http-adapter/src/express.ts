@@ -21,7 +21,7 @@ export type ExpressLikeMiddleware = (
 /**
  * The backup API as Express middleware: `app.use('/backup', backupRouter(service, opts))`.
  * Reads the body itself (no `express.json()` needed; if one ran first its result is used).
- * @throws BackupError `invalid_request` for an invalid rate-limit configuration.
+ * @throws BackupError `invalid_request` without `authenticate`, or for invalid limits (see `createBackupHandler`).
  */
 export function backupRouter(
   service: BackupService,

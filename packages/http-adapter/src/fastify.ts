@@ -14,7 +14,7 @@ export interface BackupPluginOptions extends Omit<BackupHandlerOptions, 'service
  * authenticate, prefix: '/backup' })`. Inside its (encapsulated) prefix it replaces
  * Fastify's body parsers so the neutral handler reads and limits bodies exactly as under
  * Express, and answers every error in the documented shape.
- * @throws BackupError `invalid_request` for an invalid rate-limit configuration.
+ * @throws BackupError `invalid_request` without `authenticate`, or for invalid limits (see `createBackupHandler`).
  */
 export const backupPlugin: FastifyPluginAsync<BackupPluginOptions> = async (fastify, options) => {
   const { prefix: _prefix, ...handlerOptions } = options;

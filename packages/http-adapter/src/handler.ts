@@ -4,14 +4,18 @@ import {
   describeIssues,
   isWellFormedId,
   parseInput,
+  safeParseInput,
   systemClock,
 } from '@backupkit/core';
 import { AuditLog } from './audit.js';
+import { AuthFailureCounter } from './auth-failures.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js';
 import { errorResponse } from './error-status.js';
+import { DEFAULT_MAX_JSON_DEPTH } from './json-depth.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { RateLimiter, type RateLimitResult } from './rate-limit.js';
 import { redactText, redactValue } from './redact.js';
+import { effectiveRoles, type Role, rolesAllow } from './roles.js';
 import { matchRoute, PATH_PARAMS, type RouteMatch } from './routes.js';
 import type { BackupHandlerOptions, HttpRequest, HttpResponse, Principal } from './types.js';
 
@@ -77,13 +81,38 @@ function checkIds(match: RouteMatch): void {
   }
 }
 
+function forbidden(action: string): BackupError {
+  return new BackupError('forbidden', `Not allowed: ${action}`, { details: { action } });
+}
+
+/** Refuses options that would leave the API open or unbounded, before any request arrives. */
+function checkOptions(options: BackupHandlerOptions): number {
+  if (typeof options.authenticate !== 'function') {
+    throw new BackupError(
+      'invalid_request',
+      'createBackupHandler needs an authenticate option (to make every endpoint public, pass one that returns a principal)',
+      { details: { option: 'authenticate' } },
+    );
+  }
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  if (!Number.isInteger(maxJsonDepth) || maxJsonDepth < 1) {
+    throw new BackupError('invalid_request', 'maxJsonDepth must be a positive integer', {
+      details: { option: 'maxJsonDepth' },
+    });
+  }
+  return maxJsonDepth;
+}
+
 /**
- * Builds the neutral handler: routing, authentication, authorization, body and query
- * validation with the service's zod schemas, per-principal rate limits counted in the
- * catalog, audit entries for every mutating call, and the documented error shape.
- * @throws BackupError `invalid_request` for an invalid rate-limit configuration.
+ * Builds the neutral handler: routing, authentication, the built-in roles and the host's
+ * authorization, body and query validation with the service's zod schemas, per-principal
+ * rate limits counted in the catalog, audit entries for every authenticated mutating call,
+ * a catalog count of failed authentications, and the documented error shape.
+ * @throws BackupError `invalid_request` without an `authenticate` option, for an invalid
+ *   rate-limit configuration, or an invalid `maxJsonDepth`.
  */
 export function createBackupHandler(options: BackupHandlerOptions): BackupHandler {
+  const maxJsonDepth = checkOptions(options);
   const clock = options.clock ?? systemClock;
   let ready: Promise<void> | null = null;
   // The service opens its catalog lazily; the adapter may write to it first.
@@ -107,6 +136,7 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
   const limiter = new RateLimiter(catalog, options.rateLimits ?? {}, clock);
   const secrets = options.secrets ?? [];
   const audit = new AuditLog(catalog, clock, options.logger, secrets);
+  const authFailures = new AuthFailureCounter(catalog, clock, options.logger);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const publicActions = new Set(options.publicActions ?? []);
   const documents = new Map<string, unknown>();
@@ -130,41 +160,52 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
     let limit: RateLimitResult | null = null;
     let response: HttpResponse;
     let failure: BackupError | undefined;
+    let allowedMethods: string[] = [];
+    // Requests that never got past authentication are not audited (a 401 is counted instead).
+    let authenticated = false;
 
     try {
       const found = matchRoute(method, splitPath(request.path));
-      if (found === null || found === 'method') {
+      if (found === null) {
         throw new BackupError('not_found', `No endpoint ${method} ${request.path.slice(0, 200)}`, {
           details: { method, path: request.path.slice(0, 200) },
+        });
+      }
+      if (!('route' in found)) {
+        allowedMethods = found.allowed;
+        const shown = method.slice(0, 20);
+        throw new BackupError('method_not_allowed', `Method ${shown} is not allowed here`, {
+          details: { method: shown, allowed: found.allowed },
         });
       }
       match = found;
       const { route } = match;
       const resourceId = Object.values(match.params)[0] ?? null;
       principal = await authenticate(request, !publicActions.has(route.action));
-      if (principal && options.authorize) {
-        const allowed = await options.authorize(principal, route.action, {
-          type: route.resourceType,
-          id: resourceId,
-        });
-        if (!allowed) {
-          throw new BackupError('forbidden', `Not allowed: ${route.action}`, {
-            details: { action: route.action },
-          });
-        }
-      }
+      authenticated = true;
+      const roles: Role[] | null = principal ? effectiveRoles(principal) : null;
+      // Refused before the body is read: a viewer's write costs nothing.
+      if (roles && !rolesAllow(roles, route.action)) throw forbidden(route.action);
       checkIds(match);
       const query = singleValued(request.query);
-      const queryCheck = route.query.safeParse(query);
+      const queryCheck = safeParseInput(route.query, query);
       if (!queryCheck.success) {
         throw new BackupError('invalid_request', 'Invalid query parameters', {
           details: { issues: describeIssues(queryCheck.error.issues, query) },
         });
       }
       let body: unknown;
+      // What the service gets: parsed here once, taken as it is by the service (see parseInput).
+      let parsedBody: unknown;
       if (route.body) {
-        body = await readJsonBody(request, bodyLimit);
-        parseInput(route.body, body === undefined && route.bodyOptional ? {} : body);
+        body = await readJsonBody(request, bodyLimit, maxJsonDepth);
+        parsedBody = parseInput(route.body, body === undefined && route.bodyOptional ? {} : body);
+      }
+      if (principal && options.authorize) {
+        const resource = { type: route.resourceType, id: resourceId };
+        if (!(await options.authorize(principal, route.action, resource, { body, query }))) {
+          throw forbidden(route.action);
+        }
       }
       if (route.rateLimit) limit = await limiter.consume(route.rateLimit, principal?.id ?? 'anonymous');
 
@@ -173,8 +214,16 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
         if (!documents.has(basePath)) documents.set(basePath, buildOpenApiDocument({ basePath }));
         result = documents.get(basePath);
       } else {
-        const context: CallContext = { principal: principal?.id ?? null };
-        result = await route.invoke(options.service, { params: match.params, query, body, context });
+        // Roles always go along, so the service scopes every caller but an admin to its own
+        // objects; an anonymous call (a public action) holds none.
+        const context: CallContext = { principal: principal?.id ?? null, roles: roles ?? [] };
+        result = await route.invoke(options.service, {
+          params: match.params,
+          query: queryCheck.data,
+          body: parsedBody,
+          raw: { query, body },
+          context,
+        });
       }
       response = {
         status: route.status,
@@ -193,6 +242,7 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
       if (mapped.status === 429)
         response.headers['retry-after'] = String(mapped.body.details.retry_after ?? 60);
       if (mapped.status === 413) response.headers.connection = 'close';
+      if (mapped.status === 405) response.headers.allow = allowedMethods.join(', ');
       if (mapped.status >= 500) {
         options.logger?.error('request failed', {
           method,
@@ -208,7 +258,8 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
       response.headers['ratelimit-reset'] = String(limit.resetSeconds);
     }
 
-    if (match?.route.mutating) {
+    if (!authenticated && response.status === 401) await authFailures.record();
+    if (match?.route.mutating && authenticated) {
       await audit.recordCall(
         { ...match, principal: principal?.id ?? null, method, status: response.status, result, failure },
         extraSecrets,

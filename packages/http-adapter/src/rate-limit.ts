@@ -1,7 +1,15 @@
 import { BackupError, type CatalogRepository, type Clock } from '@backupkit/core';
 
-/** The spec's rate-limited operations. */
-export type RateLimitBucket = 'job_creation' | 'execution' | 'restore_creation' | 'verification';
+/** The rate-limited operations: every mutating call counts in one of these. */
+export type RateLimitBucket =
+  | 'job_creation'
+  | 'job_update'
+  | 'job_deletion'
+  | 'execution'
+  | 'execution_cancel'
+  | 'restore_creation'
+  | 'verification'
+  | 'retention_apply';
 
 export interface RateLimitRule {
   /** Calls allowed per window and principal. */
@@ -13,12 +21,20 @@ export interface RateLimitRule {
 /** Per bucket: a rule, or `false` to switch that limit off. */
 export type RateLimitOptions = Partial<Record<RateLimitBucket, RateLimitRule | false>>;
 
-/** The spec: job creation 10/h, execution 50/h, restore creation 5/h, verification 20/h (per admin). */
+/**
+ * Per principal and hour: job creation 10, execution 50, restore creation 5,
+ * verification 20; and job update 100, job deletion 50, execution cancel 100, retention
+ * apply 20, so that no mutating call is unbounded.
+ */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitBucket, RateLimitRule>> = {
   job_creation: { limit: 10, windowSeconds: 3600 },
+  job_update: { limit: 100, windowSeconds: 3600 },
+  job_deletion: { limit: 50, windowSeconds: 3600 },
   execution: { limit: 50, windowSeconds: 3600 },
+  execution_cancel: { limit: 100, windowSeconds: 3600 },
   restore_creation: { limit: 5, windowSeconds: 3600 },
   verification: { limit: 20, windowSeconds: 3600 },
+  retention_apply: { limit: 20, windowSeconds: 3600 },
 };
 
 export interface RateLimitResult {

@@ -31,6 +31,12 @@ export interface HttpResponse {
 export interface Principal {
   /** Fills `created_by` / `executed_by`; keys the rate limits and the audit log. */
   id: string;
+  /**
+   * Built-in roles the handler enforces: `admin` (every action on every principal's objects),
+   * `operator` (every action on its own objects), `viewer` (read-only actions on its own
+   * objects). None, or only names the handler does not know: an `operator`. Other names are
+   * for the host's `authorize` hook.
+   */
   roles?: readonly string[];
   scopes?: readonly string[];
   /** Verified token claims, if any. */
@@ -46,11 +52,24 @@ export interface Resource {
   id: string | null;
 }
 
-/** Whether `principal` may do `action` on `resource` (false → 403). */
+/** The validated input of a call, as the `authorize` hook sees it. */
+export interface AuthorizeRequest {
+  /** The parsed JSON body, validated by the route's schema; undefined when none was sent. */
+  body: unknown;
+  /** The validated query parameters. */
+  query: Record<string, string>;
+}
+
+/**
+ * Whether `principal` may do `action` on `resource` with this input (false → 403, nothing
+ * done). Called after the built-in role check allowed the call and the body and query were
+ * validated, before rate limiting and the service. It can only narrow what roles allow.
+ */
 export type Authorize = (
   principal: Principal,
   action: Action,
   resource: Resource,
+  request: AuthorizeRequest,
 ) => boolean | Promise<boolean>;
 
 export interface Logger {
@@ -67,15 +86,24 @@ export interface BackupHandlerOptions {
    */
   catalog: Pick<CatalogRepository, 'appendAudit' | 'incrementRateCounter'> &
     Partial<Pick<CatalogRepository, 'init'>>;
+  /**
+   * Required. To make every endpoint public, pass one that returns a principal for every
+   * request, knowingly.
+   */
   authenticate: Authenticate;
-  /** Default: every authenticated principal may do everything. */
+  /**
+   * A further check after the built-in roles (see `Principal.roles`) allowed the call.
+   * Default: what the roles allow.
+   */
   authorize?: Authorize;
   /** Actions that need no credentials, e.g. `['health', 'openapi']`. Default: none. */
   publicActions?: readonly Action[];
-  /** Per-principal limits; defaults are the spec's (10/50/5/20 per hour). */
+  /** Per-principal limits, one bucket per mutating call; defaults in `DEFAULT_RATE_LIMITS`. */
   rateLimits?: RateLimitOptions;
   /** Largest accepted body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Deepest accepted nesting of objects / arrays in a body (default 32). */
+  maxJsonDepth?: number;
   clock?: Clock;
   /** Request and error lines; never receives bodies, tokens or passwords. */
   logger?: Logger;

@@ -105,9 +105,9 @@ describe('authentication hooks', () => {
       expect.objectContaining({ code: 'invalid_request' }),
     );
     expect(() => parseApiTokens('ok:p, :nobody')).not.toThrow(/nobody/);
-    expect([...parseApiTokens('a:b,c:d:e')]).toEqual([
-      ['a', 'b'],
-      ['c', 'd:e'],
+    expect([...parseApiTokens('a:b,c:d:admin')]).toEqual([
+      ['a', { principal: 'b', roles: [] }],
+      ['c', { principal: 'd', roles: ['admin'] }],
     ]);
   });
 

@@ -1,4 +1,11 @@
-import { BackupError, type BackupErrorCode, isTransientNetworkError } from '@backupkit/core';
+import {
+  BackupError,
+  type BackupErrorCode,
+  isBackupError,
+  isTransientNetworkError,
+  safeErrorCode,
+  upstreamFailureSummary,
+} from '@backupkit/core';
 
 const ACCESS_DENIED = new Set([
   'AuthenticationFailed',
@@ -44,29 +51,36 @@ function codeFor(
 /**
  * Normalises an Azure SDK error for `operation` on `key`: BlobNotFound/404 → `not_found`,
  * 401/403 → `access_denied`, ServerBusy/429/503 → `throttled`, 5xx and failed sends →
- * `unavailable`, aborts → `aborted`, otherwise `storage_error`. The cause keeps the status
- * and service code only: the SDK's error carries the request, whose headers are signed.
+ * `unavailable`, aborts → `aborted`, otherwise `storage_error`. The message holds the HTTP
+ * status and the service's short error code only (`Azure put of azure://a/c/k failed: HTTP 403
+ * AuthorizationFailure`): a RestError's message is the response body, chosen by whoever answers
+ * at the endpoint. The cause keeps status and code alone, as the SDK's error carries the
+ * request, whose headers are signed.
  */
 export function toAzureError(error: unknown, operation: string, key: string, location: string): BackupError {
-  if (error instanceof BackupError) return error;
+  if (isBackupError(error)) return error;
   const { name, code, status } = facts(error);
   const backupCode = codeFor(name, code, status, error);
-  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const azureCode = safeErrorCode(code);
+  const summary = upstreamFailureSummary({
+    status,
+    code: azureCode ?? (status === undefined && name !== 'RestError' ? name : undefined),
+  });
   const message =
     backupCode === 'not_found'
       ? `No object at ${location}`
       : code === 'ContainerNotFound'
-        ? `${operation} of ${location} failed: the container does not exist`
-        : `${operation} of ${location} failed: ${reason || code || 'unknown Azure error'}`;
+        ? `Azure ${operation} of ${location} failed: the container does not exist`
+        : `Azure ${operation} of ${location} failed: ${summary}`;
   const cause =
     error instanceof Error
-      ? Object.assign(new Error(reason), { name: error.name, code, statusCode: status })
+      ? Object.assign(new Error(summary), { name: error.name, code: azureCode, statusCode: status })
       : error;
   const details = {
     key,
     operation,
     ...(status === undefined ? {} : { status }),
-    ...(code ? { azureCode: code } : {}),
+    ...(azureCode ? { azureCode } : {}),
   };
   return new BackupError(backupCode, message, { cause, details });
 }

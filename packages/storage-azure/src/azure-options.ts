@@ -23,7 +23,7 @@ export type AzureAccessTier = 'Hot' | 'Cool' | 'Cold';
 
 export interface AzureBlobDriverOptions {
   container: string;
-  /** Name prefix inside the container (the spec's `path`). */
+  /** Name prefix inside the container (the destination's `path`). */
   path?: string;
   /**
    * A ready client: a `ContainerClient`, or a `BlobServiceClient` to take the container from.
@@ -38,7 +38,7 @@ export interface AzureBlobDriverOptions {
   credential?: AzureCredential;
   /** Blob service URL; default `https://<account>.blob.core.windows.net`. May carry a SAS query. */
   serviceUrl?: string;
-  /** Tier of every blob written (the spec's `storage_class`). */
+  /** Tier of every blob written (the destination's `storage_class`). */
   accessTier?: AzureAccessTier;
   /** Block size of staged uploads; default 8 MiB. Memory ≈ blockSize × concurrency. */
   blockSize?: number;
@@ -56,7 +56,7 @@ const TIERS: Record<string, AzureAccessTier> = {
   hot: 'Hot',
   cool: 'Cool',
   cold: 'Cold',
-  // The spec's S3 examples, mapped to their Azure counterparts.
+  // S3 storage class names, mapped to their Azure counterparts.
   standard: 'Hot',
   standard_ia: 'Cool',
   onezone_ia: 'Cool',
@@ -101,7 +101,7 @@ function text(destination: DestinationConfig, field: string): string | undefined
 }
 
 /**
- * Reads the spec's destination object: `{ type: 'azure', container (or bucket), path,
+ * Reads a job's destination object: `{ type: 'azure', container (or bucket), path,
  * storage_class, connection_string? | account + account_key? | endpoint (+ SAS)? }`.
  * Without credentials in it, `AZURE_STORAGE_CONNECTION_STRING` or `AZURE_STORAGE_ACCOUNT` +
  * `AZURE_STORAGE_KEY` are read from `env`.

@@ -3,7 +3,7 @@ import type { Storage, StorageOptions } from '@google-cloud/storage';
 
 export interface GcsDriverOptions {
   bucket: string;
-  /** Name prefix inside the bucket (the spec's `path`). */
+  /** Name prefix inside the bucket (the destination's `path`). */
   path?: string;
   /** A ready client; connection options below are then ignored. */
   client?: Storage;
@@ -53,7 +53,7 @@ function text(destination: DestinationConfig, field: string): string | undefined
 }
 
 /**
- * Reads the spec's destination object: `{ type: 'gcs', bucket, path, storage_class,
+ * Reads a job's destination object: `{ type: 'gcs', bucket, path, storage_class,
  * project_id?, endpoint?, key_filename? }`. Credentials otherwise come from Application
  * Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, metadata server).
  * @throws BackupError `invalid_backup_config`

@@ -1,7 +1,7 @@
 import type { S3Client, S3ClientConfig, ServerSideEncryption, StorageClass } from '@aws-sdk/client-s3';
 import { BackupError, type DestinationConfig } from '@backupkit/core';
 
-/** Server-side encryption as the spec's destination names it. */
+/** Server-side encryption, as a destination's `encryption` field names it. */
 export type S3Encryption = 'AES256' | 'aws:kms' | 'aws:kms:dsse';
 
 export interface S3Credentials {
@@ -12,7 +12,7 @@ export interface S3Credentials {
 
 export interface S3DriverOptions {
   bucket: string;
-  /** Key prefix inside the bucket (the spec's `path`), e.g. `database/daily/`. */
+  /** Key prefix inside the bucket (the destination's `path`), e.g. `database/daily/`. */
   path?: string;
   /**
    * A ready client (custom credentials providers, proxies, emulators, tests). When given,
@@ -95,7 +95,7 @@ function optionalBoolean(destination: DestinationConfig, field: string): boolean
 }
 
 /**
- * Reads the spec's destination object: `{ type: 's3', bucket, path, region, encryption,
+ * Reads a job's destination object: `{ type: 's3', bucket, path, region, encryption,
  * storage_class, kms_key_id?, endpoint?, force_path_style?, access_key_id?,
  * secret_access_key?, session_token? }`. Without keys in the destination, credentials come
  * from the SDK's default chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, roles).

@@ -10,7 +10,7 @@ describe('S3 driver options and destination factory', () => {
   beforeAll(s3.start);
   afterAll(s3.close);
 
-  it('builds a working driver from the spec destination object', async () => {
+  it('builds a working driver from a job destination object', async () => {
     const { endpoint, credentials } = s3.server;
     const driver = await s3DriverFactory({
       type: 's3',

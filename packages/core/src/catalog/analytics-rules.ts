@@ -14,6 +14,10 @@ import { canonicalTime } from './record-columns.js';
  * - The window (`date_from`/`date_to`, inclusive) applies to `created_at` of the backup row,
  *   of the failed execution, and of restores. `job_id` filters backups and executions by job,
  *   and restores by the job of the backup they restore.
+ * - `owner` keeps only what belongs to the jobs that principal created (`created_by`), deleted
+ *   jobs included: their backups, their failed executions, restores of their backups, and the
+ *   job counts. Backups and executions of a job with no row belong to nobody. It combines with
+ *   `job_id` (someone else's job gives zeros).
  * - Sizes are `file_size` (stored bytes the backup references), `logical_size` and `new_bytes`
  *   (stored bytes no earlier backup held) of successful backups; durations are `duration` of
  *   successful backups (a failed run has no meaningful duration). So every per-backup average
@@ -31,6 +35,7 @@ import { canonicalTime } from './record-columns.js';
 
 export interface NormalizedAnalyticsFilter {
   job_id: string | null;
+  owner: string | null;
   date_from: string | null;
   date_to: string | null;
 }
@@ -39,6 +44,7 @@ export interface NormalizedAnalyticsFilter {
 export function normalizeAnalyticsFilter(filter: AnalyticsFilter): NormalizedAnalyticsFilter {
   return {
     job_id: filter.job_id ?? null,
+    owner: filter.owner ?? null,
     date_from: filter.date_from ? canonicalTime(filter.date_from, 'date_from') : null,
     date_to: filter.date_to ? canonicalTime(filter.date_to, 'date_to') : null,
   };

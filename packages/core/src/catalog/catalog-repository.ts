@@ -9,6 +9,15 @@ import type {
   VerificationRecord,
 } from './records.js';
 
+/** `listJobs` filter. */
+export interface JobFilter {
+  status?: string;
+  /** Only jobs whose `created_by` is this principal. */
+  created_by?: string;
+  limit: number;
+  offset: number;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -16,6 +25,8 @@ export interface Page<T> {
 
 export interface BackupFilter {
   job_id?: string;
+  /** Only backups whose job (deleted or not) was created by this principal. */
+  owner?: string;
   backup_type?: string;
   status?: string;
   /** Inclusive ISO bounds on `created_at`. */
@@ -27,6 +38,8 @@ export interface BackupFilter {
 
 export interface AnalyticsFilter {
   job_id?: string;
+  /** Every figure over the jobs this principal created only (see analytics-rules.ts). */
+  owner?: string;
   date_from?: string;
   date_to?: string;
 }
@@ -90,7 +103,7 @@ export interface CatalogRepository {
 
   insertJob(job: JobRecord): Promise<void>;
   getJob(jobId: string): Promise<JobRecord | null>;
-  listJobs(filter: { status?: string; limit: number; offset: number }): Promise<Page<JobRecord>>;
+  listJobs(filter: JobFilter): Promise<Page<JobRecord>>;
   updateJob(jobId: string, patch: Partial<JobRecord>): Promise<JobRecord>;
 
   upsertSchedule(schedule: ScheduleRecord): Promise<void>;

@@ -31,11 +31,17 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
     (f.date_from === null || at >= f.date_from) && (f.date_to === null || at <= f.date_to);
   const jobs = new Map<string, JobRecord>();
   for (const job of source.jobs) jobs.set(job.job_id, job);
+  const owned =
+    f.owner === null
+      ? null
+      : new Set([...jobs.values()].filter((j) => j.created_by === f.owner).map((j) => j.job_id));
+  const forJob = (jobId: string) =>
+    (f.job_id === null || jobId === f.job_id) && (owned === null || owned.has(jobId));
 
   const attempts: Attempt[] = [];
   const jobBackupIds = new Set<string>();
   for (const b of source.backups) {
-    if (f.job_id !== null && b.job_id !== f.job_id) continue;
+    if (!forJob(b.job_id)) continue;
     jobBackupIds.add(b.backup_id);
     if (b.status !== 'completed' || !inWindow(b.created_at)) continue;
     attempts.push({
@@ -53,8 +59,7 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
     });
   }
   for (const e of source.executions) {
-    if (e.status !== 'failed' || (f.job_id !== null && e.job_id !== f.job_id) || !inWindow(e.created_at))
-      continue;
+    if (e.status !== 'failed' || !forJob(e.job_id) || !inWindow(e.created_at)) continue;
     const optionType = e.execution_options.backup_type;
     attempts.push({
       job_id: e.job_id,
@@ -74,7 +79,7 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
   let totalJobs = 0;
   let activeJobs = 0;
   for (const job of jobs.values()) {
-    if (job.status === 'deleted' || (f.job_id !== null && job.job_id !== f.job_id)) continue;
+    if (job.status === 'deleted' || !forJob(job.job_id)) continue;
     totalJobs += 1;
     if (job.status === 'active') activeJobs += 1;
   }
@@ -82,7 +87,8 @@ export function computeAnalytics(source: AnalyticsSource, filter: AnalyticsFilte
   let restoresOk = 0;
   let restoresFailed = 0;
   for (const r of source.restores) {
-    if (!inWindow(r.created_at) || (f.job_id !== null && !jobBackupIds.has(r.backup_id))) continue;
+    const scoped = f.job_id !== null || owned !== null;
+    if (!inWindow(r.created_at) || (scoped && !jobBackupIds.has(r.backup_id))) continue;
     restores += 1;
     if (r.status === 'completed') restoresOk += 1;
     if (r.status === 'failed') restoresFailed += 1;

@@ -5,6 +5,7 @@ import type {
   AnalyticsFilter,
   BackupFilter,
   CatalogRepository,
+  JobFilter,
   Page,
 } from './catalog-repository.js';
 import { computeAnalytics } from './memory-analytics.js';
@@ -121,8 +122,14 @@ export class MemoryCatalog implements CatalogRepository {
   async getJob(jobId: string): Promise<JobRecord | null> {
     return this.#jobs.get(jobId);
   }
-  async listJobs(filter: { status?: string; limit: number; offset: number }): Promise<Page<JobRecord>> {
-    const rows = this.#jobs.values().filter((j) => filter.status === undefined || j.status === filter.status);
+  async listJobs(filter: JobFilter): Promise<Page<JobRecord>> {
+    const rows = this.#jobs
+      .values()
+      .filter(
+        (j) =>
+          (filter.status === undefined || j.status === filter.status) &&
+          (filter.created_by === undefined || j.created_by === filter.created_by),
+      );
     rows.sort(
       newestFirst(
         (j) => j.created_at,
@@ -265,6 +272,7 @@ export class MemoryCatalog implements CatalogRepository {
       .filter(
         (b) =>
           (filter.job_id === undefined || b.job_id === filter.job_id) &&
+          (filter.owner === undefined || this.#jobs.rows.get(b.job_id)?.created_by === filter.owner) &&
           (filter.backup_type === undefined || b.backup_type === filter.backup_type) &&
           (filter.status === undefined || b.status === filter.status) &&
           (from === null || b.created_at >= from) &&

@@ -133,6 +133,7 @@ export const RESTORES: RecordSpec = {
     created_by: 'text',
     started_at: 'time',
     completed_at: 'time',
+    estimated_completion: 'time',
     result: 'json',
     verification: 'json',
     error: 'json',
@@ -193,7 +194,7 @@ export function canonicalTime(value: string, field = 'timestamp'): string {
   return new Date(ms).toISOString();
 }
 
-/** Copies `record` keeping only the spec's fields, with timestamps canonical and JSON deep-copied. */
+/** Copies `record` keeping only `spec`'s columns, with timestamps canonical and JSON deep-copied. */
 export function normalizeRecord<R>(spec: RecordSpec, record: object): R {
   const source = record as Record<string, unknown>;
   const out: Record<string, unknown> = {};

@@ -1,5 +1,5 @@
 /**
- * Catalog records. Field names follow the spec's snake_case. Timestamps are ISO-8601 UTC
+ * Catalog records. Field names are the API's snake_case. Timestamps are ISO-8601 UTC
  * strings; sizes are bytes; durations are seconds.
  */
 
@@ -45,9 +45,13 @@ export interface ScheduleRecord {
   updated_at: string;
 }
 
+/** A failure as executions, restores and verifications store it (secret-free). */
 export interface ErrorInfo {
+  /** A `BackupErrorCode`. */
   code: string;
+  /** What happened. */
   message: string;
+  /** Structured facts about it (ids, field names, tables). */
   details?: Record<string, unknown>;
 }
 
@@ -96,7 +100,7 @@ export interface BackupRecord {
   logical_size: number;
   /** Stored bytes this backup added. */
   new_bytes: number;
-  /** stored / logical (the spec's example 0.3 means stored is 30% of the original). */
+  /** stored / logical (0.3 means stored is 30% of the original). */
   compression_ratio: number;
   encryption: string | null;
   /** `sha256:<hex>` of the stored manifest object. */
@@ -129,6 +133,8 @@ export interface RestoreRecord {
   created_by: string | null;
   started_at: string | null;
   completed_at: string | null;
+  /** While running: when it should end, from the measured rate (null until measured). */
+  estimated_completion: string | null;
   result: Record<string, unknown> | null;
   verification: Record<string, unknown> | null;
   error: ErrorInfo | null;

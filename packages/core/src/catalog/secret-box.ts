@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { BackupError } from '../errors.js';
-import { findSecretSpans, MASK, maskConnectionString, replaceSpans } from './connection-string-mask.js';
+import { findSecretSpans, MASK, maskConnectionString, replaceSpans } from '../security/redaction.js';
 
 const PREFIX = 'enc:v1:';
 const IV_BYTES = 12;
@@ -10,11 +10,11 @@ const TAG_BYTES = 16;
 // Binds ciphertexts to this format and purpose: a sealed value cannot be replayed as another kind.
 const AAD = Buffer.from('backupkit:secret-box:v1');
 
-/** A connection string as stored: the masked form plus the sealed passwords (null when it had none). */
+/** A string as stored: the masked form plus its sealed secrets (null when it had none). */
 export interface SealedConnectionString {
-  /** Safe to show: every password replaced by `***`. */
+  /** Safe to show: every secret replaced by `***`. */
   masked: string;
-  /** `enc:v1:...`: the passwords and where they go, AES-256-GCM sealed. */
+  /** `enc:v1:...`: the secrets and where they go, AES-256-GCM sealed. */
   sealed: string | null;
 }
 
@@ -40,7 +40,7 @@ export class SecretBox {
     this.#key = Buffer.from(key);
   }
 
-  /** `postgresql://user:***@host:5432/db`: every password of a connection string masked (see connection-string-mask.ts). */
+  /** `postgresql://user:***@host:5432/db`: every secret of a connection string masked (see security/redaction.ts). */
   static mask(connectionString: string): string {
     return maskConnectionString(connectionString);
   }
@@ -84,7 +84,10 @@ export class SecretBox {
     }
   }
 
-  /** Splits a connection string into a masked form and its sealed passwords. */
+  /**
+   * Splits a string (a connection string, an endpoint with a SAS query…) into a masked form and
+   * its sealed secrets, by the spans `findSecretSpans` finds.
+   */
   sealConnectionString(connectionString: string): SealedConnectionString {
     const spans = findSecretSpans(connectionString);
     if (spans.length === 0) return { masked: connectionString, sealed: null };

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { BackupError, toBackupError } from '../errors.js';
+import { requireOptional } from '../util/optional-module.js';
 import { canonicalTime, EXECUTIONS } from './record-columns.js';
 import type { ExecutionRecord } from './records.js';
 import type { Row } from './sql/row-codec.js';
@@ -30,7 +31,11 @@ export class SqliteCatalog extends SqlCatalog {
     this.#options = options;
   }
 
-  /** Opens the file, enables WAL and applies pending schema versions. @throws BackupError('unavailable') */
+  /**
+   * Opens the file, enables WAL and applies pending schema versions.
+   * @throws BackupError `unavailable` when the file cannot be opened; `not_implemented` when
+   *   better-sqlite3 (an optional dependency, loaded only here) is not installed.
+   */
   async init(): Promise<void> {
     const db = this.#open();
     const current = Number(db.pragma('user_version', { simple: true }));
@@ -115,9 +120,10 @@ export class SqliteCatalog extends SqlCatalog {
   #open(): Database.Database {
     if (this.#db) return this.#db;
     const { path } = this.#options;
+    const Sqlite = requireOptional<typeof Database>('better-sqlite3', 'The SQLite catalog');
     try {
       if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-      const db = new Database(path);
+      const db = new Sqlite(path);
       db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.#options.busyTimeoutMs ?? 10_000))}`);
       db.pragma('journal_mode = WAL');
       // WAL + NORMAL: survives process crashes; only an OS crash or power loss can roll back the

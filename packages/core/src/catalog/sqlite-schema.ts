@@ -172,4 +172,20 @@ CREATE TABLE backup_rate_limits (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'jobs_created_by',
+    // Principals without `admin` see only the jobs they created (see migrations/002).
+    sql: `
+CREATE INDEX backup_jobs_created_by ON backup_jobs (created_by, status, created_at);
+`,
+  },
+  {
+    version: 3,
+    name: 'restore_estimated_completion',
+    // Restores report when they should end (see migrations/003).
+    sql: `
+ALTER TABLE backup_restores ADD COLUMN estimated_completion TEXT;
+`,
+  },
 ];

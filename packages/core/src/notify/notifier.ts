@@ -36,7 +36,7 @@ export interface Notifier {
   close?(): Promise<void>;
 }
 
-/** A job's `notifications` block as the spec writes it. */
+/** A job's `notifications` block, as the API takes it. */
 export interface NotificationSettings {
   on_success?: boolean;
   on_failure?: boolean;
@@ -55,9 +55,8 @@ export function shouldNotify(
   return settings.on_warning === true;
 }
 
-/** Hides credentials that may sit in free text (URLs with a password, `password=...`). */
-export function maskSecrets(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):[^\s@/]*@/gi, '$1:***@')
-    .replace(/\b(password|passwd|pwd|secret|token)=([^\s&;]+)/gi, '$1=***');
-}
+/**
+ * Hides credentials that may sit in free text (URLs with a password, `password=...`, SAS
+ * signatures, `Authorization:` headers): the one rule of security/redaction.ts.
+ */
+export { maskSecrets } from '../security/redaction.js';

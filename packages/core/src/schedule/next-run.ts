@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { BackupError } from '../errors.js';
 import { assertTimeZone, zonedFields } from '../retention/zoned-calendar.js';
 
-/** A job's `schedule` as the spec writes it (and as `backup_schedules` stores it). */
+/** A job's `schedule` as the API takes it (and as `backup_schedules` stores it). */
 export interface ScheduleSpec {
   /** `hourly` | `daily` | `weekly` | `monthly`, or a cron expression (5 or 6 fields). */
   frequency: string;
@@ -148,4 +148,24 @@ function nextOf(compiled: CompiledSchedule, after: Date): Date | null {
     }
   });
   return best;
+}
+
+/** Occurrences sampled to find a schedule's shortest gap: enough to cover a burst of seconds. */
+const INTERVAL_SAMPLE = 64;
+
+/**
+ * The shortest gap, in whole seconds, between consecutive occurrences among the next few after
+ * `after` (a cron of every second gives 1), or null when it runs at most once more. Presets run
+ * at most hourly; a cron expression may fire in bursts, so the gaps are sampled, not assumed.
+ *
+ * Throws `BackupError('invalid_backup_config')` for an invalid schedule.
+ */
+export function shortestInterval(spec: ScheduleSpec, after: Date): number | null {
+  const runs = nextRuns({ ...spec, enabled: true }, after, INTERVAL_SAMPLE);
+  let shortest: number | null = null;
+  for (let i = 1; i < runs.length; i++) {
+    const gap = Math.round((runs[i]!.getTime() - runs[i - 1]!.getTime()) / 1000);
+    if (shortest === null || gap < shortest) shortest = gap;
+  }
+  return shortest;
 }

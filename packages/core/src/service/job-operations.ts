@@ -1,12 +1,14 @@
 import type { JobRecord, ScheduleRecord } from '../catalog/records.js';
 import { BackupError, isBackupError } from '../errors.js';
-import { nextRunAfter, type ScheduleSpec } from '../schedule/next-run.js';
+import { nextRunAfter, type ScheduleSpec, shortestInterval } from '../schedule/next-run.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
-import type { CallContext, View } from './backup-service.js';
+import type { CallContext } from './backup-service.js';
 import { type JobConfig, mergeJobInput, normalizeJob } from './job-config.js';
+import { creatorOf, jobNotFound, ownsJob, scopeOf } from './ownership.js';
 import { createJobSchema, listJobsQuerySchema, updateJobSchema } from './schemas/job.js';
 import { scheduleProblem } from './schemas/job-parts.js';
+import type { JobList, JobView } from './schemas/views/index.js';
 import { sealConfig, unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
 import { invalidConfig, parseInput, validationError } from './validate.js';
@@ -23,22 +25,32 @@ export async function checkJobConfig(context: ServiceContext, config: JobConfig)
   if (issues.length > 0) throw validationError(issues);
   context.storage.check(config.destination as DestinationConfig);
   if (config.encryption.enabled) await checkKeyId(context, config.encryption.key_id!, 'encryption.key_id');
-  if (config.schedule) checkSchedule(config.schedule, context.clock.now());
+  if (config.schedule)
+    checkSchedule(config.schedule, context.clock.now(), context.access.minScheduleIntervalSeconds);
+  await context.access.checkConfig(kind, config.source, 'backup', 'source');
+  await context.access.checkDestination(config.destination);
 }
 
 /**
  * A schedule that parses but cannot run (bad cron, unknown zone, or croner refusing it).
  * @throws BackupError `invalid_backup_config` with `{ field, issue }`.
  */
-function checkSchedule(schedule: Record<string, unknown>, now: Date): void {
+function checkSchedule(schedule: Record<string, unknown>, now: Date, minIntervalSeconds: number): void {
   const problem = scheduleProblem(schedule as { frequency: string; timezone?: string });
   if (problem) throw invalidConfig(problem.field, problem.issue);
+  let interval: number | null;
   try {
-    computeNextRun(schedule, now);
+    interval = shortestInterval(schedule as unknown as ScheduleSpec, now);
   } catch (error) {
     if (!isBackupError(error, 'invalid_backup_config')) throw error;
     const field = typeof error.details.field === 'string' ? error.details.field : 'schedule';
     throw invalidConfig(field, error.message);
+  }
+  if (interval !== null && interval < minIntervalSeconds) {
+    throw invalidConfig(
+      'schedule.frequency',
+      `The schedule runs every ${interval} s; this service runs a job at most once every ${minIntervalSeconds} s`,
+    );
   }
 }
 
@@ -77,12 +89,17 @@ function scheduleRecord(
   };
 }
 
-/** @throws BackupError `job_not_found` for unknown or deleted jobs. */
-export async function loadJob(context: ServiceContext, jobId: string): Promise<JobRecord> {
+/**
+ * The job, when `call` may see it (see `CallContext.roles`; no `call`: the host's own code).
+ * @throws BackupError `job_not_found` for unknown or deleted jobs and for jobs the call may not see.
+ */
+export async function loadJob(
+  context: ServiceContext,
+  jobId: string,
+  call?: CallContext,
+): Promise<JobRecord> {
   const job = typeof jobId === 'string' ? await context.catalog.getJob(jobId) : null;
-  if (!job || job.status === 'deleted') {
-    throw new BackupError('job_not_found', 'Backup job not found', { details: { job_id: jobId } });
-  }
+  if (!job || job.status === 'deleted' || !ownsJob(scopeOf(call), job)) throw jobNotFound(jobId);
   return job;
 }
 
@@ -90,7 +107,7 @@ export async function createJob(
   context: ServiceContext,
   input: unknown,
   call: CallContext = {},
-): Promise<View> {
+): Promise<JobView> {
   const parsed = parseInput(createJobSchema, input);
   const config = normalizeJob(parsed);
   await checkJobConfig(context, config);
@@ -104,7 +121,7 @@ export async function createJob(
     destination: sealConfig(config.destination, context.sealer),
     status: 'active',
     created_at: now,
-    created_by: call.principal ?? parsed.created_by ?? null,
+    created_by: creatorOf(call, parsed.created_by),
     updated_at: now,
     last_run: null,
     next_run: nextRun,
@@ -133,8 +150,13 @@ function jobInput(job: JobRecord, sealer: ServiceContext['sealer']): Record<stri
   return input;
 }
 
-export async function updateJob(context: ServiceContext, jobId: string, patchInput: unknown): Promise<View> {
-  const job = await loadJob(context, jobId);
+export async function updateJob(
+  context: ServiceContext,
+  jobId: string,
+  patchInput: unknown,
+  call?: CallContext,
+): Promise<JobView> {
+  const job = await loadJob(context, jobId, call);
   const patch = parseInput(updateJobSchema, patchInput);
   const merged = mergeJobInput(jobInput(job, context.sealer), patch);
   const config = normalizeJob(parseInput(createJobSchema, merged));
@@ -166,8 +188,8 @@ export async function updateJob(context: ServiceContext, jobId: string, patchInp
  * Marks the job deleted (its backups stay listed and restorable) and drops its schedule.
  * @throws BackupError `job_not_found`, `execution_in_progress` while it runs.
  */
-export async function deleteJob(context: ServiceContext, jobId: string): Promise<void> {
-  await loadJob(context, jobId);
+export async function deleteJob(context: ServiceContext, jobId: string, call?: CallContext): Promise<void> {
+  await loadJob(context, jobId, call);
   const latest = await context.catalog.latestExecution(jobId);
   if (latest && (latest.status === 'running' || latest.status === 'queued')) {
     throw new BackupError('execution_in_progress', 'The job has an execution in progress; cancel it first', {
@@ -178,15 +200,25 @@ export async function deleteJob(context: ServiceContext, jobId: string): Promise
   await context.catalog.updateJob(jobId, { status: 'deleted', updated_at: nowIso(context), next_run: null });
 }
 
-export async function listJobs(context: ServiceContext, queryInput: unknown): Promise<View> {
+/** Jobs newest first; a principal without `admin` lists only its own (see `CallContext.roles`). */
+export async function listJobs(
+  context: ServiceContext,
+  queryInput: unknown,
+  call?: CallContext,
+): Promise<JobList> {
   const query = parseInput(listJobsQuerySchema, queryInput ?? {});
+  const scope = scopeOf(call);
   const statuses = query.status ? [query.status] : (['active', 'paused'] as const);
+  const owner = scope.kind === 'owner' ? { created_by: scope.owner } : {};
   // Deleted jobs are hidden: merge the live statuses' pages (each fetched up to offset+limit).
-  const pages = await Promise.all(
-    statuses.map((status) =>
-      context.catalog.listJobs({ status, limit: query.offset + query.limit, offset: 0 }),
-    ),
-  );
+  const pages =
+    scope.kind === 'none'
+      ? []
+      : await Promise.all(
+          statuses.map((status) =>
+            context.catalog.listJobs({ status, ...owner, limit: query.offset + query.limit, offset: 0 }),
+          ),
+        );
   const rows = pages
     .flatMap((page) => page.items)
     .sort((a, b) =>

@@ -4,6 +4,7 @@ import type { KeyProvider } from '../keys/key-provider.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import type { Clock } from '../util/clock.js';
+import type { AccessGuard } from './access-guard.js';
 import type { BackupServiceEvents } from './events.js';
 import type { SecretSealer } from './secrets.js';
 import type { SourceRegistry } from './source-registry.js';
@@ -27,6 +28,8 @@ export interface ServiceContext {
   keys: KeyProvider;
   sealer: SecretSealer;
   storage: StorageRegistry;
+  /** The host's access policy: directories, endpoints, database servers, schedule and work limits. */
+  access: AccessGuard;
   sources: SourceRegistry;
   events: EventEmitter<BackupServiceEvents>;
   logger: ServiceLogger;

@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ChunkRef, Manifest, ManifestEntry } from '../repository/manifest.js';
+import type { RestoreSelection } from './restore-selection.js';
+import type { FinishedRestore, RestoreSummary } from './restore-summary.js';
+import type { TestRestoreContext, TestRestoreReport } from './test-restore.js';
 
 /** One thing a source hands to the engine. */
 export interface SourceEntry {
@@ -38,6 +41,11 @@ export interface BackupRunContext {
   signal: AbortSignal;
   /** The previous successful backup of the same job, for incremental runs. */
   parent: Manifest | null;
+  /**
+   * The job's newest completed backup, full runs included: for estimates only (e.g. a table's
+   * size last time), never for reusing data.
+   */
+  previous?: Manifest | null;
   /** `full` or `force_full_backup`: re-read everything, ignore `unchangedSince`. */
   full: boolean;
   /** Restricts the run to these entries (e.g. `custom_parameters.tables`). */
@@ -74,7 +82,7 @@ export interface RestoreRunContext {
   manifest: Manifest;
   /** Entries to restore (already filtered by the caller's selection). */
   entries: ManifestEntry[];
-  /** Restore options as the spec's `restore_options` / destination flags give them. */
+  /** Restore options as a restore's `restore_options` / destination flags give them. */
   options: Record<string, unknown>;
   /**
    * The chunk list the backup would have recorded for `content` (same chunker, same chunk ids):
@@ -82,6 +90,12 @@ export interface RestoreRunContext {
    * re-read after loading. Absent when the caller has no repository at hand.
    */
   chunkRefsOf?: (content: AsyncIterable<Uint8Array>, signal?: AbortSignal) => Promise<ChunkRef[]>;
+  /**
+   * Reports work a target priced with `restoreCost` / `finishCost` as it does it, beyond the
+   * content bytes the engine counts itself (rows parsed, indexes built, keys validated): for
+   * the entry named `entry`, or for `finish()` when `entry` is absent. Drives progress and ETA.
+   */
+  reportWork?: (units: number, entry?: string) => void;
 }
 
 export interface EntryRestoreResult {
@@ -102,10 +116,14 @@ export interface RestoreTarget {
   /** How many entries may be written at once. */
   readonly parallelism: number;
   /**
-   * Relative time to restore an entry (after `prepare`), in bytes of content it is worth;
-   * the engine starts the costliest entries first. Without it: the entry's size.
+   * Relative time to restore an entry (after `prepare`), in bytes of content it is worth: its
+   * size plus the target's own work on it, which the target reports through
+   * `RestoreRunContext.reportWork` as it goes. The engine starts the costliest entries first
+   * and measures progress in these units. Without it: the entry's size.
    */
   restoreCost?(entry: ManifestEntry): number;
+  /** Relative time `finish()` takes (after `prepare`), in the same units. Without it: 0. */
+  finishCost?(): number;
   /** Writes one entry. `content` is null for entries without content. */
   restoreEntry(
     entry: ManifestEntry,
@@ -119,16 +137,76 @@ export interface RestoreTarget {
 }
 
 /**
+ * Something a source or restore-target config makes the service touch outside its own
+ * storage, checked against the host's `AccessPolicy` when a job or restore is accepted and
+ * again before every run. `field` is the config key that holds it (e.g. `path`).
+ */
+export type AccessRequest =
+  | { type: 'directory'; field: string; path: string; access: 'read' | 'write' }
+  | { type: 'database'; field: string; connectionString: string };
+
+/** What the service tells a source or restore target about the host's limits for one run. */
+export interface SourceEnvironment {
+  /**
+   * Absolute real paths never read or written, whatever the config says: the service's data
+   * directory, local storage roots, `/proc`, `/sys`, `/dev` and the host's denied paths.
+   * A directory source skips them; a directory target refuses entries inside them.
+   */
+  deniedPaths: readonly string[];
+  /** Whether a restore may create symlinks that point outside its target directory. */
+  allowExternalSymlinks: boolean;
+}
+
+/**
  * A kind of source the service can run: builds the backup side from a job's `source` and the
- * restore side from a restore's `destination`. The service looks kinds up by `source.type`.
+ * restore side from a restore's `destination`, picks what a restore takes from a backup, sums
+ * a finished restore up and (optionally) test-restores a backup. The service and the
+ * verification look kinds up by `source.type` and know nothing else about them.
  */
 export interface SourceKind {
-  /** The `source.type` / `destination.type` values this kind answers to, e.g. `['database', 'postgres']`. */
+  /** The `source.type` / `destination.type` values this kind answers to (aliases of one another). */
   readonly types: readonly string[];
+  /**
+   * The one name of what this kind backs up (default: the first of `types`). A backup is
+   * restored only into a destination whose kind has the family of the kind it came from.
+   */
+  readonly family?: string;
   /** Problems with a source config, as `Issue` messages (empty when fine). No I/O. */
   validateSource(config: Record<string, unknown>): string[];
+  /**
+   * The directories and database servers `config` would touch, for the host's access policy
+   * (`use`: a job's source, or a restore's destination). The service resolves each directory
+   * with `realpath`, checks it against the roots, and hands the kind the resolved path in
+   * `config[field]`. A kind without this method is trusted to touch nothing outside.
+   */
+  accessRequests?(config: Record<string, unknown>, use: 'backup' | 'restore'): AccessRequest[];
   /** A source for one run. `config` holds the real (unsealed) connection string / path. */
-  createSource(config: Record<string, unknown>): BackupSource;
-  /** A restore target for a restore's `destination` (real secrets), with the spec's `restore_options`. */
-  createRestoreTarget(destination: Record<string, unknown>, options: Record<string, unknown>): RestoreTarget;
+  createSource(config: Record<string, unknown>, environment?: SourceEnvironment): BackupSource;
+  /** A restore target for a restore's `destination` (real secrets), with its `restore_options`. */
+  createRestoreTarget(
+    destination: Record<string, unknown>,
+    options: Record<string, unknown>,
+    environment?: SourceEnvironment,
+  ): RestoreTarget;
+  /**
+   * What a restore into `destination` takes from the backup `manifest` (e.g. the tables in
+   * `destination.tables`, the paths in `destination.paths`) and the destination its target gets.
+   * No I/O. Without it: every entry, the destination as given.
+   * @throws BackupError `invalid_backup_config` naming the field (`destination.tables`) when the
+   *   destination selects something and nothing of the backup matches.
+   */
+  selectEntries?(manifest: Manifest, destination: Record<string, unknown>): RestoreSelection;
+  /**
+   * The counters of a finished restore's status `result` and its `verification` block. Without
+   * it: `basicRestoreSummary` (entries counted by kind, no checks of the target's own).
+   */
+  restoreSummary?(restore: FinishedRestore): RestoreSummary;
+  /**
+   * Restores a backup somewhere disposable (a test database, a scratch directory) through
+   * `context.restore`, compares what came back with the manifest and cleans up. Mismatches come
+   * back in the report. Without it, test restores of this kind's backups are `not_implemented`.
+   * @throws BackupError when the test restore cannot run (no connection string, a bad test
+   *   database, damaged chunks, `aborted`).
+   */
+  testRestore?(context: TestRestoreContext): Promise<TestRestoreReport>;
 }

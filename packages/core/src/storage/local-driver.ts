@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Dir } from 'node:fs';
-import { type FileHandle, mkdir, open, opendir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { constants, type Dir } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, opendir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupError } from '../errors.js';
-import { abortedError, hasErrno, toStorageError } from './local-errors.js';
+import { abortedError, escapedRootError, hasErrno, toStorageError } from './local-errors.js';
 import { keyToPath, prefixToLocation, TEMP_PREFIX } from './local-key.js';
+import { LocalRoot } from './local-root.js';
 import type {
   DriverCallOptions,
   GetOptions,
@@ -30,17 +31,24 @@ export interface LocalStorageDriverOptions {
 /** How often `put` retries when a concurrent `delete` pruned the directory it just created. */
 const MKDIR_ATTEMPTS = 5;
 
+/** A key that is a symlink is no object: reading never follows one. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+
 /**
  * Stores objects as files under a root directory: the embedded default driver.
  *
  * A `put` writes a uniquely named temp file beside the target, fsyncs it, renames it over the
  * target and fsyncs the directory, so readers see the old object or the new one, never a part.
  * Keys are validated (no `..`, absolute paths, backslashes or NUL) and can never leave the root.
+ * Nor can a symlink planted in the tree lead outside: the root is used by its real path, every
+ * directory a key passes through must resolve inside it (checked once per directory), objects
+ * are opened without following symlinks, and listings neither descend into nor report them.
  */
 export class LocalStorageDriver implements StorageDriver {
   readonly type = 'local';
   readonly capabilities: StorageCapabilities = { rangeReads: true, atomicPut: true, storeChecksums: false };
   readonly #root: string;
+  readonly #local: LocalRoot;
   readonly #fsync: boolean;
 
   /** @throws BackupError `invalid_request` when `root` is missing or empty. */
@@ -49,6 +57,7 @@ export class LocalStorageDriver implements StorageDriver {
       throw new BackupError('invalid_request', 'LocalStorageDriver needs a non-empty root directory');
     }
     this.#root = path.resolve(options.root);
+    this.#local = new LocalRoot(this.#root);
     this.#fsync = options.fsync ?? true;
   }
 
@@ -68,15 +77,24 @@ export class LocalStorageDriver implements StorageDriver {
    * @throws BackupError `invalid_request`, `aborted`, `access_denied`, `storage_error`.
    */
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<void> {
-    const file = keyToPath(this.#root, key);
+    keyToPath(this.#root, key);
     const { signal } = options;
     if (signal?.aborted) {
       if (body instanceof Readable) body.destroy();
       throw abortedError('put', key, signal.reason);
     }
-    const directory = path.dirname(file);
-    const temp = path.join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
-    const handle = await this.#createTemp(directory, temp, key);
+    let handle: FileHandle;
+    let file: string;
+    let directory: string;
+    let temp: string;
+    try {
+      file = keyToPath(await this.#createRoot(), key);
+      directory = path.dirname(file);
+      temp = path.join(directory, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      handle = await this.#createTemp(directory, temp, key);
+    } catch (error) {
+      throw toStorageError(error, 'put', key, 'write');
+    }
     // The stream owns the handle: `flush` fsyncs before it closes, and destroy (error, abort) closes it.
     // A body in memory is written straight through the handle: no stream machinery per object.
     const sink = body instanceof Readable ? handle.createWriteStream({ flush: this.#fsync }) : null;
@@ -121,18 +139,25 @@ export class LocalStorageDriver implements StorageDriver {
    * @throws BackupError `not_found`, `invalid_request` (bad key or range), `aborted`, `access_denied`, `storage_error`.
    */
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
-    const file = keyToPath(this.#root, key);
+    keyToPath(this.#root, key);
     const { signal, range } = options;
     if (range) validateRange(range, key);
     if (signal?.aborted) throw abortedError('get', key, signal.reason);
     let handle: FileHandle;
     let size: number;
+    let file: string | null;
     try {
-      handle = await open(file, 'r');
+      file = await this.#existingPath(key, 'get');
+      if (file === null) throw new BackupError('not_found', `No object at key ${key}`, { details: { key } });
+      handle = await open(file, READ_FLAGS);
     } catch (error) {
       throw toStorageError(error, 'get', key);
     }
     try {
+      if (!this.#local.opened(handle)) {
+        this.#local.forget(path.dirname(file));
+        throw escapedRootError('get', key);
+      }
       const info = await handle.stat();
       if (!info.isFile()) throw new BackupError('not_found', `No object at key ${key}`, { details: { key } });
       size = info.size;
@@ -153,10 +178,12 @@ export class LocalStorageDriver implements StorageDriver {
 
   /** @throws BackupError `invalid_request`, `access_denied`, `storage_error` (never `not_found`). */
   async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
-    const file = keyToPath(this.#root, key);
+    keyToPath(this.#root, key);
     if (options.signal?.aborted) throw abortedError('head', key, options.signal.reason);
     try {
-      const info = await stat(file);
+      const file = await this.#existingPath(key, 'head');
+      if (file === null) return null;
+      const info = await lstat(file);
       if (!info.isFile()) return null;
       return { key, size: info.size, lastModified: info.mtime };
     } catch (error) {
@@ -171,15 +198,29 @@ export class LocalStorageDriver implements StorageDriver {
    * @throws BackupError `invalid_request`, `aborted`, `access_denied`, `storage_error`.
    */
   async *list(prefix: string, options: DriverCallOptions = {}): AsyncIterable<ObjectInfo> {
-    const location = prefixToLocation(this.#root, prefix);
+    prefixToLocation(this.#root, prefix);
+    const root = await this.#realRoot('list', prefix);
+    if (root === null) return;
+    const location = prefixToLocation(root, prefix);
+    // Checked afresh: a listing reads a whole directory, unlike a get it has no handle to check.
+    const exists = await this.#local
+      .exists(location.directory, prefix, 'list', true)
+      .catch((error: unknown) => {
+        throw toStorageError(error, 'list', prefix || '/');
+      });
+    if (!exists) return;
     yield* this.#walk(location.directory, location.directoryKey, location.namePrefix, options.signal);
   }
 
   /** Removes an object and any directories it leaves empty. @throws BackupError `invalid_request`, `access_denied`, `storage_error`. */
   async delete(key: string, options: DriverCallOptions = {}): Promise<void> {
-    const file = keyToPath(this.#root, key);
+    keyToPath(this.#root, key);
     if (options.signal?.aborted) throw abortedError('delete', key, options.signal.reason);
+    let file: string | null = null;
     try {
+      file = await this.#existingPath(key, 'delete', true);
+      if (file === null) return;
+      // unlink never follows a symlink: a planted link is removed, never what it points at.
       await unlink(file);
     } catch (error) {
       // A missing key, or a key that is only a directory of other keys, has no object to delete.
@@ -211,37 +252,75 @@ export class LocalStorageDriver implements StorageDriver {
         const full = path.join(directory, entry.name);
         if (entry.isDirectory()) await visit(full);
         else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
-          const info = await stat(full).catch(() => null);
+          const info = await lstat(full).catch(() => null);
           if (info && info.mtimeMs <= cutoff && (await rm(full, { force: true }).then(() => true))) removed++;
         }
       }
     };
-    await visit(this.#root);
+    const root = await this.#realRoot('removeStaleTempFiles', '/');
+    if (root !== null) await visit(root);
     return removed;
+  }
+
+  /** The real root, created (and made durable) when missing. */
+  async #createRoot(): Promise<string> {
+    const existing = await this.#local.real();
+    if (existing !== null) return existing;
+    const created = await mkdir(this.#root, { recursive: true });
+    if (created !== undefined && this.#fsync) await syncNewDirectories(created, this.#root);
+    const root = await this.#local.real();
+    if (root === null) throw new BackupError('storage_error', `The storage root vanished: ${this.#root}`);
+    return root;
+  }
+
+  async #realRoot(operation: string, key: string): Promise<string | null> {
+    return this.#local.real().catch((error: unknown) => {
+      throw toStorageError(error, operation, key);
+    });
+  }
+
+  /** The path of `key` under the real root, or null when its directory does not exist. */
+  async #existingPath(key: string, operation: string, fresh = false): Promise<string | null> {
+    const root = await this.#local.real();
+    if (root === null) return null;
+    const file = keyToPath(root, key);
+    return (await this.#local.exists(path.dirname(file), key, operation, fresh)) ? file : null;
   }
 
   async #createTemp(directory: string, temp: string, key: string): Promise<FileHandle> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const created = await mkdir(directory, { recursive: true });
+        const created = await this.#local.create(directory, key);
         if (created !== undefined && this.#fsync) await syncNewDirectories(created, directory);
-        return await open(temp, 'wx');
+        const handle = await open(temp, 'wx');
+        if (this.#local.opened(handle)) return handle;
+        // Created through a directory swapped for a symlink since it was checked: undo, check again.
+        await handle.close().catch(() => {});
+        await rm(temp, { force: true }).catch(() => {});
+        this.#local.forget(directory);
+        if (attempt >= MKDIR_ATTEMPTS) throw escapedRootError('put', key);
       } catch (error) {
         // A concurrent delete may prune the directory between mkdir and open: create it again.
-        if (hasErrno(error, 'ENOENT') && attempt < MKDIR_ATTEMPTS) continue;
+        if (hasErrno(error, 'ENOENT') && attempt < MKDIR_ATTEMPTS) {
+          this.#local.forget(directory);
+          continue;
+        }
         throw toStorageError(error, 'put', key, 'write');
       }
     }
   }
 
   async #pruneEmptyDirectories(directory: string): Promise<void> {
+    const root = await this.#local.real();
+    if (root === null) return;
     let current = directory;
-    while (current !== this.#root && current.startsWith(this.#root + path.sep)) {
+    while (current !== root && current.startsWith(root + path.sep)) {
       try {
         await rmdir(current);
       } catch {
         return; // not empty (or already gone, or racing a put): stop pruning
       }
+      this.#local.forget(current);
       current = path.dirname(current);
     }
   }
@@ -268,7 +347,7 @@ export class LocalStorageDriver implements StorageDriver {
       if (entry.isDirectory()) {
         yield* this.#walk(full, `${key}/`, '', signal);
       } else if (entry.isFile()) {
-        const info = await stat(full).catch((error: unknown) => {
+        const info = await lstat(full).catch((error: unknown) => {
           if (hasErrno(error, 'ENOENT')) return null; // deleted while listing
           throw toStorageError(error, 'list', key);
         });

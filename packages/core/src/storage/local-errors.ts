@@ -29,8 +29,9 @@ export function toStorageError(
     return new BackupError('aborted', `${operation} of ${key} was cancelled`, { cause: error, details });
   }
   // A missing path is `not_found` for reads; for writes it means a key collides with another
-  // key's directory (`a` vs `a/b`), which is a storage problem, not a missing object.
-  if (mode === 'read' && hasErrno(error, 'ENOENT', 'ENOTDIR')) {
+  // key's directory (`a` vs `a/b`), which is a storage problem, not a missing object. A
+  // symlink (ELOOP: opened without following it) is no object either.
+  if (mode === 'read' && hasErrno(error, 'ENOENT', 'ENOTDIR', 'ELOOP')) {
     return new BackupError('not_found', `No object at key ${key}`, { cause: error, details });
   }
   if (hasErrno(error, 'EACCES', 'EPERM')) {
@@ -51,4 +52,13 @@ export function abortedError(operation: string, key: string, reason?: unknown): 
     cause: reason,
     details: { key, operation },
   });
+}
+
+/** A key whose directory resolves outside the storage root (a symlink planted in the tree). */
+export function escapedRootError(operation: string, key: string): BackupError {
+  return new BackupError(
+    'access_denied',
+    `${operation} of ${key} refused: its directory leads out of the storage root`,
+    { details: { key, operation } },
+  );
 }

@@ -1,6 +1,6 @@
+import { isBackupError } from '@backupkit/core';
 import { beforeEach, expect, it } from 'vitest';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
-import { isBackupError } from '../errors.js';
 import {
   analyticsDataSet,
   iso,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogRepository } from '../catalog/catalog-repository.js';
 import { atomicAndAnalyticsCases, expectCode } from './catalog-conformance-atomic.js';
+import { ownershipCases } from './catalog-conformance-ownership.js';
 import {
   iso,
   makeAudit,
@@ -355,5 +356,6 @@ export function catalogConformance(options: CatalogConformanceOptions): void {
     });
 
     atomicAndAnalyticsCases(() => catalog);
+    ownershipCases(() => catalog);
   });
 }

@@ -142,6 +142,7 @@ export function makeRestore(overrides: Partial<RestoreRecord> = {}): RestoreReco
     created_by: 'admin_1',
     started_at: null,
     completed_at: null,
+    estimated_completion: null,
     result: null,
     verification: null,
     error: null,
@@ -204,6 +205,10 @@ export interface AnalyticsDataSet {
   restores: RestoreRecord[];
 }
 
+/** Who created the data set's jobs: `job_an_1` and `job_an_3` (deleted) are `OWNER_A`'s, the rest `OWNER_B`'s. */
+export const OWNER_A = 'principal_a';
+export const OWNER_B = 'principal_b';
+
 /** A few hundred rows over ~20 days, every status, type and destination mixed. */
 export function analyticsDataSet(seed = 7, backupCount = 300): AnalyticsDataSet {
   const rand = prng(seed);
@@ -215,6 +220,7 @@ export function analyticsDataSet(seed = 7, backupCount = 300): AnalyticsDataSet 
       job_name: `Job ${i}`,
       status: status as JobRecord['status'],
       backup_type: i % 2 ? 'incremental' : 'full',
+      created_by: i % 2 ? OWNER_A : OWNER_B,
     }),
   );
   const backups: BackupRecord[] = [];
@@ -272,7 +278,12 @@ export function analyticsDataSet(seed = 7, backupCount = 300): AnalyticsDataSet 
 export function recountAnalytics(data: AnalyticsDataSet, filter: AnalyticsFilter): AnalyticsAggregates {
   const from = filter.date_from ? new Date(filter.date_from).toISOString() : '';
   const to = filter.date_to ? new Date(filter.date_to).toISOString() : '\uffff';
-  const forJob = (jobId: string) => filter.job_id === undefined || jobId === filter.job_id;
+  const owned =
+    filter.owner === undefined
+      ? null
+      : new Set(data.jobs.filter((j) => j.created_by === filter.owner).map((j) => j.job_id));
+  const forJob = (jobId: string) =>
+    (filter.job_id === undefined || jobId === filter.job_id) && (owned === null || owned.has(jobId));
   const ok = data.backups.filter(
     (b) => b.status === 'completed' && forJob(b.job_id) && b.created_at >= from && b.created_at <= to,
   );
@@ -345,7 +356,7 @@ export function recountAnalytics(data: AnalyticsDataSet, filter: AnalyticsFilter
   const backupIdsOfJob = new Set(data.backups.filter((b) => forJob(b.job_id)).map((b) => b.backup_id));
   const restores = data.restores.filter(
     (r) =>
-      (filter.job_id === undefined || backupIdsOfJob.has(r.backup_id)) &&
+      ((filter.job_id === undefined && owned === null) || backupIdsOfJob.has(r.backup_id)) &&
       r.created_at >= from &&
       r.created_at <= to,
   );

@@ -5,6 +5,8 @@ import type { KeyProvider } from '../keys/key-provider.js';
 import { snapshotKey } from '../repository/layout.js';
 import type { Manifest } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
+import { maskSecrets } from '../security/redaction.js';
+import { isSecretField } from '../security/secret-fields.js';
 import type { DestinationConfig, StorageDriver } from '../storage/storage-driver.js';
 import { storedManifestChecksum } from './checksum-check.js';
 
@@ -44,12 +46,13 @@ export interface RebuildCatalogResult {
   skipped: Array<{ backup_id: string; code: string; message: string }>;
 }
 
-const SECRET_FIELD =
-  /secret|password|passwd|token|credential|access_?key|account_?key|sas|connection_?string|private_?key/i;
-
-/** The destination without credentials, as backup rows store it. */
+/** The destination without credentials, as backup rows store it: secret fields dropped, the rest masked. */
 export function publicDestination(destination: DestinationConfig): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(destination).filter(([field]) => !SECRET_FIELD.test(field)));
+  return Object.fromEntries(
+    Object.entries(destination)
+      .filter(([field]) => !isSecretField(field))
+      .map(([field, value]) => [field, typeof value === 'string' ? maskSecrets(value) : value]),
+  );
 }
 
 /**

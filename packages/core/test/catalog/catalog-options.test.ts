@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPostgresCatalog, createSqliteCatalog } from '@backupkit/core';
+import { createPostgresCatalog, createSqliteCatalog, SQLITE_MIGRATIONS } from '@backupkit/core';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ describe('createSqliteCatalog', () => {
 
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.at(-1)!.version);
     const row = raw.prepare('SELECT id, source FROM backup_jobs WHERE job_id = ?').get(job.job_id) as {
       id: string;
       source: string;

@@ -26,7 +26,11 @@ describe('PostgresCatalog: instances sharing one database', () => {
       db.url,
       async (c) => (await c.query('SELECT version, name FROM backupkit.backupkit_migrations')).rows,
     );
-    expect(rows).toEqual([{ version: 1, name: 'initial' }]);
+    expect(rows).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'jobs_created_by' },
+      { version: 3, name: 'restore_estimated_completion' },
+    ]);
     await Promise.all(instances.map((c) => c.init()));
   });
 

@@ -2,13 +2,14 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type BackupService,
+  type CreateJobInput,
   createBackupService,
   createMemoryCatalog,
   LocalKeyProvider,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SPEC_CUSTOM_KEY_ID, SPEC_KEY_ID, specCreateJobBody, specRestoreBody } from './contract-fixtures.js';
-import { tempDir } from './helpers.js';
+import { TEMP_ACCESS, tempDir } from './helpers.js';
 
 async function failure(
   promise: Promise<unknown>,
@@ -21,7 +22,7 @@ async function failure(
   return error as { code: string; details: Record<string, unknown> };
 }
 
-/** A job that needs no database: the spec's body with a filesystem source. */
+/** A job that needs no database: the example job body with a filesystem source. */
 function fsBody(dir: string) {
   return {
     ...specCreateJobBody('postgresql://u:pass@127.0.0.1:5432/x'),
@@ -31,15 +32,19 @@ function fsBody(dir: string) {
 
 describe('contract: documented errors', () => {
   let dataDir: string;
+  // The service never reads its own data directory: sources live beside it.
+  let sourceDir: string;
   let service: BackupService;
 
   beforeAll(async () => {
     dataDir = await tempDir('contract-errors');
+    sourceDir = await tempDir('contract-errors-src');
     service = createBackupService({
       // A registered object store (never reached: these jobs are refused or never run).
       storage: { drivers: { s3: () => Promise.reject(new Error('not used')) } },
       catalog: createMemoryCatalog(),
       dataDir,
+      access: TEMP_ACCESS,
       secretKey: Buffer.alloc(32, 1),
       keys: new LocalKeyProvider({
         [SPEC_KEY_ID]: Buffer.alloc(32, 3),
@@ -51,6 +56,7 @@ describe('contract: documented errors', () => {
   afterAll(async () => {
     await service?.stop({ cancelRunning: true });
     await rm(dataDir, { recursive: true, force: true });
+    await rm(sourceDir, { recursive: true, force: true });
   });
 
   it('unknown ids: *_not_found naming the id', async () => {
@@ -82,12 +88,13 @@ describe('contract: documented errors', () => {
   });
 
   it('an execution id of another job is execution_not_found', async () => {
-    const job = await service.createJob(fsBody(dataDir));
+    const job = await service.createJob(fsBody(sourceDir));
     const error = await failure(service.getJobStatus(job.job_id as string, { execution_id: 'exec_nope' }));
     expect(error).toMatchObject({ code: 'execution_not_found', details: { execution_id: 'exec_nope' } });
   });
 
   it('validation_failed lists every problem as readable strings', async () => {
+    // @ts-expect-error: plain JavaScript callers may send anything; the service says what is missing.
     const error = await failure(service.createJob({}));
     expect(error.code).toBe('validation_failed');
     expect(error.details.issues).toEqual(
@@ -97,8 +104,9 @@ describe('contract: documented errors', () => {
         'Missing required field: destination',
       ]),
     );
-    const { job_name: _omit, ...withoutName } = fsBody(dataDir);
+    const { job_name: _omit, ...withoutName } = fsBody(sourceDir);
     const many = await failure(
+      // @ts-expect-error: missing job_name and an unknown field, on purpose.
       service.createJob({ ...withoutName, schedule: { frequency: 'sometimes' }, bogus: 1 }),
     );
     expect(many.code).toBe('validation_failed');
@@ -111,28 +119,31 @@ describe('contract: documented errors', () => {
 
   it('a body that is not an object is validation_failed, not a crash', async () => {
     for (const body of [null, 'x', 42, []]) {
+      // @ts-expect-error: not an object, on purpose.
       const error = await failure(service.createJob(body));
       expect(error.code).toBe('validation_failed');
     }
   });
 
   it('unknown fields are rejected with a clear issue in every request body', async () => {
-    const job = await service.createJob(fsBody(dataDir));
+    const job = await service.createJob(fsBody(sourceDir));
     const execute = await failure(
-      service.executeJob(job.job_id as string, { execution_options: { turbo: true } }),
+      // @ts-expect-error: an unknown field, on purpose.
+      service.executeJob(job.job_id, { execution_options: { turbo: true } }),
     );
     expect(execute).toMatchObject({
       code: 'validation_failed',
       details: { issues: [expect.stringContaining('execution_options.turbo')] },
     });
+    // @ts-expect-error: an unknown field, on purpose.
     const verify = await failure(service.verifyBackup('backup_nope', { deep: true }));
     expect(verify.code).toBe('validation_failed');
     expect(verify.details.issues).toEqual([expect.stringContaining('deep')]);
   });
 
   it('well-formed but unusable configuration is invalid_backup_config {field, issue}', async () => {
-    const base = fsBody(dataDir);
-    const cases: Array<[Record<string, unknown>, string]> = [
+    const base = fsBody(sourceDir);
+    const cases: Array<[CreateJobInput, string]> = [
       [{ ...base, source: { type: 'mongodb', uri: 'mongodb://x' } }, 'source.type'],
       [{ ...base, destination: { type: 'ftp', path: 'x' } }, 'destination.type'],
       [
@@ -168,7 +179,7 @@ describe('contract: documented errors', () => {
   });
 
   it('cron expressions and every preset frequency are accepted', async () => {
-    const base = fsBody(path.join(dataDir, 'none'));
+    const base = fsBody(path.join(sourceDir, 'none'));
     for (const schedule of [
       { frequency: 'hourly', time: '00:15' },
       { frequency: 'weekly', time: '03:00', day_of_week: 1, timezone: 'Europe/Berlin' },

@@ -12,7 +12,7 @@ import {
   type View,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, treeDigest } from './helpers.js';
+import { TEMP_ACCESS, tempDir, treeDigest } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../../..');
@@ -96,7 +96,7 @@ describe('a backup process killed with SIGKILL', () => {
   let source: string;
   const dirs: string[] = [];
   const keys = LocalKeyProvider.fromEnv(KEYS);
-  const open = (): BackupService => createBackupService({ dataDir, keys });
+  const open = (): BackupService => createBackupService({ dataDir, keys, access: TEMP_ACCESS });
 
   beforeAll(async () => {
     dataDir = await tempDir('crash');
@@ -121,7 +121,7 @@ describe('a backup process killed with SIGKILL', () => {
       encryption: { enabled: true, key_id: 'crash_key' },
     });
     const jobId = String(job.job_id);
-    const first = await service.waitFor(String((await service.executeJob(jobId)).execution_id));
+    const first = await service.waitFor((await service.executeJob(jobId)).execution_id);
     expect(first.status).toBe('completed');
     const firstBackupId = String((first.result as View).backup_id);
     await service.stop();
@@ -180,11 +180,11 @@ describe('a backup process killed with SIGKILL', () => {
       backup_id: firstBackupId,
       destination: { type: 'filesystem', path: earlierTarget },
     });
-    expect((await service.waitFor(String(restore.restore_id))).status).toBe('completed');
+    expect((await service.waitFor(restore.restore_id)).status).toBe('completed');
     expect(await treeDigest(earlierTarget)).toEqual(firstDigest);
 
     // The re-run completes and writes fewer chunks than a cold backup of the new data would.
-    const rerun = await service.waitFor(String((await service.executeJob(jobId)).execution_id));
+    const rerun = await service.waitFor((await service.executeJob(jobId)).execution_id);
     expect(rerun.status).toBe('completed');
     const repository = await Repository.open(
       new LocalStorageDriver({ root: path.join(dataDir, 'storage', 'crash') }),
@@ -206,10 +206,10 @@ describe('a backup process killed with SIGKILL', () => {
     const finalTarget = await tempDir('crash-restore-2');
     dirs.push(finalTarget);
     const restore2 = await service.createRestore({
-      backup_id: (rerun.result as View).backup_id,
+      backup_id: rerun.result!.backup_id,
       destination: { type: 'filesystem', path: finalTarget },
     });
-    expect((await service.waitFor(String(restore2.restore_id))).status).toBe('completed');
+    expect((await service.waitFor(restore2.restore_id)).status).toBe('completed');
     expect(await treeDigest(finalTarget)).toEqual(await treeDigest(source));
     await service.stop();
   });

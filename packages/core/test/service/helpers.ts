@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   type BackupServiceOptions,
+  type CreateJobInput,
   createBackupService,
   createMemoryCatalog,
   LocalKeyProvider,
@@ -47,6 +48,9 @@ export async function treeDigest(root: string): Promise<Map<string, string>> {
   return out;
 }
 
+/** Test trees and restore targets live in the OS temp directory: let the service read and write there. */
+export const TEMP_ACCESS = { sourceRoots: [os.tmpdir()], restoreRoots: [os.tmpdir()] };
+
 export function testKeys(): LocalKeyProvider {
   return new LocalKeyProvider({ [KEY_ID]: Buffer.alloc(32, 7), other_key: Buffer.alloc(32, 9) });
 }
@@ -60,6 +64,7 @@ export async function makeService(overrides: Partial<BackupServiceOptions> = {})
     keys: testKeys(),
     secretKey: Buffer.alloc(32, 1),
     progressIntervalMs: 20,
+    access: TEMP_ACCESS,
     ...overrides,
   });
   return {
@@ -72,7 +77,7 @@ export async function makeService(overrides: Partial<BackupServiceOptions> = {})
   };
 }
 
-export function fsJob(sourcePath: string, extra: Record<string, unknown> = {}) {
+export function fsJob(sourcePath: string, extra: Partial<CreateJobInput> = {}): CreateJobInput {
   return {
     job_name: 'Files',
     description: 'test tree',

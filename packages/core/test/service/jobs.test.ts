@@ -2,6 +2,9 @@ import { BackupError, createMemoryCatalog } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fsJob, makeService } from './helpers.js';
 
+/** What a plain JavaScript caller may pass: anything, which the service checks at runtime. */
+const untyped = (value: unknown): never => value as never;
+
 async function rejection(promise: Promise<unknown>): Promise<BackupError> {
   try {
     await promise;
@@ -16,7 +19,8 @@ describe('jobs', () => {
   let ctx: Awaited<ReturnType<typeof makeService>>;
   const catalog = createMemoryCatalog();
   beforeEach(async () => {
-    ctx = await makeService({ catalog });
+    // These jobs name nominal paths (/srv/data, /x) that are never read: any root will do.
+    ctx = await makeService({ catalog, access: { sourceRoots: ['/'] } });
   });
   afterEach(() => ctx.cleanup());
 
@@ -76,23 +80,25 @@ describe('jobs', () => {
     const { service } = ctx;
     const before = (await catalog.listJobs({ limit: 100, offset: 0 })).total;
 
-    const missing = await rejection(service.createJob({ ...fsJob('/x'), job_name: undefined }));
+    const missing = await rejection(service.createJob(untyped({ ...fsJob('/x'), job_name: undefined })));
     expect(missing.code).toBe('validation_failed');
     expect(missing.message).toBe('Backup validation failed');
     expect(missing.details.issues).toEqual(['Missing required field: job_name']);
 
     const many = await rejection(
-      service.createJob({
-        ...fsJob('/x'),
-        job_name: undefined,
-        backup_type: 'weekly-ish',
-        compression: { enabled: true, algorithm: 'gzip', level: 12 },
-        // A bad time zone is unusable configuration (400), not a schema issue: see contract-errors.
-        schedule: { frequency: 'daily', time: '25:00', timezone: 'Mars/Olympus_Mons' },
-        retention: { days: -1 },
-        encryption: { enabled: true },
-        surprise: true,
-      }),
+      service.createJob(
+        untyped({
+          ...fsJob('/x'),
+          job_name: undefined,
+          backup_type: 'weekly-ish',
+          compression: { enabled: true, algorithm: 'gzip', level: 12 },
+          // A bad time zone is unusable configuration (400), not a schema issue: see contract-errors.
+          schedule: { frequency: 'daily', time: '25:00', timezone: 'Mars/Olympus_Mons' },
+          retention: { days: -1 },
+          encryption: { enabled: true },
+          surprise: true,
+        }),
+      ),
     );
     expect(many.code).toBe('validation_failed');
     expect(many.details.issues).toEqual([
@@ -128,10 +134,10 @@ describe('jobs', () => {
       'Invalid schedule configuration: schedule.frequency must be hourly, daily, weekly, monthly or a valid cron expression',
     ]);
     const source = await rejection(service.createJob(fsJob('/x', { source: { type: 'ftp', path: '/x' } })));
-    // API.md: an unknown source type is unusable configuration (400), naming the field.
+    // An unknown source type is unusable configuration (400), naming the field.
     expect(source.code).toBe('invalid_backup_config');
     expect(source.details).toMatchObject({ field: 'source.type', issue: expect.stringContaining('"ftp"') });
-    const notObject = await rejection(service.createJob('hello'));
+    const notObject = await rejection(service.createJob(untyped('hello')));
     expect(notObject.details.issues).toEqual(['Request body must be a JSON object']);
 
     // Well-formed but unusable: a config error naming the field.
@@ -140,7 +146,7 @@ describe('jobs', () => {
     );
     expect(key.toJSON()).toEqual({
       error: 'invalid_backup_config',
-      message: 'Invalid backup configuration',
+      message: 'Invalid backup configuration: No encryption key with id "nope" is available',
       details: { field: 'encryption.key_id', issue: 'No encryption key with id "nope" is available' },
     });
     const driver = await rejection(
@@ -163,7 +169,7 @@ describe('jobs', () => {
     const { service } = ctx;
     const job = await service.createJob(fsJob('/x'));
     const id = String(job.job_id);
-    const bad = await rejection(service.updateJob(id, { compression: { level: 30 }, nonsense: 1 }));
+    const bad = await rejection(service.updateJob(id, untyped({ compression: { level: 30 }, nonsense: 1 })));
     expect(bad.details.issues).toEqual(['Unknown field: nonsense']);
     const level = await rejection(service.updateJob(id, { compression: { level: 30 } }));
     expect(level.details.issues).toEqual([

@@ -11,7 +11,7 @@ import {
 } from '@backupkit/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase } from '../../../../test-support/postgres.js';
-import { fsJob, makeTree, tempDir, testKeys } from './helpers.js';
+import { fsJob, makeTree, TEMP_ACCESS, tempDir, testKeys } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -96,6 +96,7 @@ describe('several service instances on one PostgreSQL catalog', () => {
           secretKey: Buffer.alloc(32, 1),
           instanceId: `instance-${i}`,
           maxConcurrentExecutions: max[i] ?? 2,
+          access: TEMP_ACCESS,
           // Real-time ticks, so claims race between instances; schedule times come from the clock.
           schedulerIntervalMs: 40,
           progressIntervalMs: 20,

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type BackupService, createBackupService, LocalKeyProvider, type View } from '@backupkit/core';
+import {
+  type BackupService,
+  type CreateJobInput,
+  createBackupService,
+  type JobStatusView,
+  LocalKeyProvider,
+  type View,
+} from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminQuery,
@@ -21,11 +28,12 @@ function open(dataDir: string, extra: Record<string, unknown> = {}): BackupServi
     keys: keys(),
     secretKey: Buffer.alloc(32, 5),
     progressIntervalMs: 10,
+    access: { sourceRoots: [os.tmpdir()], restoreRoots: [os.tmpdir()] },
     ...extra,
   });
 }
 
-function fsJob(source: string, extra: Record<string, unknown> = {}) {
+function fsJob(source: string, extra: Partial<CreateJobInput> = {}): CreateJobInput {
   return {
     job_name: 'Files',
     backup_type: 'incremental',
@@ -37,9 +45,9 @@ function fsJob(source: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-async function run(service: BackupService, jobId: string): Promise<View> {
+async function run(service: BackupService, jobId: string): Promise<JobStatusView> {
   const started = await service.executeJob(jobId);
-  return service.waitFor(String(started.execution_id), { timeoutMs: 60_000 });
+  return service.waitFor(started.execution_id, { timeoutMs: 60_000 });
 }
 
 describe('verification and catalog recovery through the service', () => {
@@ -94,7 +102,7 @@ describe('verification and catalog recovery through the service', () => {
 
   it('records progress, result and the damaged object of a verification in backup_verifications', async () => {
     const started = await service.verifyBackup(backups[1]!, { verification_type: 'quick' });
-    const clean = await service.waitFor(String(started.verification_id));
+    const clean = await service.waitFor(started.verification_id);
     expect(clean).toMatchObject({ status: 'passed', progress: 100 });
     expect(clean.result).toMatchObject({ checksum_verified: true, integrity_verified: false, damaged: [] });
 
@@ -106,10 +114,18 @@ describe('verification and catalog recovery through the service', () => {
     try {
       const again = await service.verifyBackup(backups[1]!, { verification_type: 'quick' });
       const failed = await service.getVerification(String(again.verification_id));
-      const done =
-        failed.status === 'running' ? await service.waitFor(String(again.verification_id)) : failed;
+      const done = failed.status === 'running' ? await service.waitFor(again.verification_id) : failed;
       expect(done.status).toBe('failed');
-      expect(String(done.error)).toMatch(/^integrity_error/);
+      expect(done.error).toMatch(/^integrity_error: 1 damaged object\(s\)/);
+      expect(done.result?.error).toEqual({
+        code: 'integrity_error',
+        message: expect.stringMatching(/^1 damaged object\(s\), first: .+ \(missing\)/),
+        details: {
+          backup_id: backups[1],
+          damaged_objects: 1,
+          first: { object: expect.any(String), kind: 'chunk', problem: 'missing' },
+        },
+      });
       const damaged = (done.result as { damaged: View[] }).damaged;
       expect(damaged).toEqual([
         expect.objectContaining({ chunk_id: chunk, problem: 'missing', found_by: 'checksum' }),
@@ -123,9 +139,9 @@ describe('verification and catalog recovery through the service', () => {
     const buckets: number[] = [];
     for (let i = 0; i < 3; i++) {
       const sample = await service.verifyBackup(backups[1]!, { verification_type: '50%' });
-      const done = await service.waitFor(String(sample.verification_id));
+      const done = await service.waitFor(sample.verification_id);
       expect(done.status).toBe('passed');
-      buckets.push(Number((done.result as { read_data: { bucket: number } }).read_data.bucket));
+      buckets.push(Number(done.result?.read_data?.bucket));
     }
     expect(buckets).toEqual([0, 1, 0]);
   });
@@ -141,7 +157,7 @@ describe('verification and catalog recovery through the service', () => {
     }
 
     service = open(dataDir, { recoveryDestinations: [{ type: 'local', path: 'files' }] });
-    const listed = (await service.listBackups({})).files as View[];
+    const listed = (await service.listBackups({})).files;
     expect(listed.map((f) => f.backup_id).sort()).toEqual(before);
     const newest = [...listed].sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)))[0]!;
     expect(newest.backup_id).toBe(backups[1]);
@@ -151,7 +167,7 @@ describe('verification and catalog recovery through the service', () => {
       backup_id: newest.backup_id,
       destination: { type: 'filesystem', path: target },
     });
-    const restored = await service.waitFor(String(restore.restore_id));
+    const restored = await service.waitFor(restore.restore_id);
     expect(restored.status, JSON.stringify(restored)).toBe('completed');
     expect(await treeOf(target)).toEqual(await treeOf(source));
     await service.stop();
@@ -162,7 +178,7 @@ describe('verification and catalog recovery through the service', () => {
     }
     service = open(dataDir, { recoveryDestinations: [{ type: 'local', path: 'files' }] });
     const verify = await service.verifyBackup(backups[0]!, { verification_type: 'full' });
-    expect((await service.waitFor(String(verify.verification_id))).status).toBe('passed');
+    expect((await service.waitFor(verify.verification_id)).status).toBe('passed');
     // Only that backup was looked up; an explicit rebuild adds the rest, and is idempotent.
     const rebuilt = await service.rebuildCatalog!();
     expect(rebuilt).toMatchObject({ inserted: [backups[1]], unreachable: [] });
@@ -216,7 +232,7 @@ describe('test_restore of a PostgreSQL backup through the service', () => {
         cleanup_after_test: true,
       },
     });
-    const done = await service.waitFor(String(started.verification_id));
+    const done = await service.waitFor(started.verification_id);
     expect(done.status, JSON.stringify(done)).toBe('passed');
     expect(done.result).toMatchObject({
       test_restore_verified: true,

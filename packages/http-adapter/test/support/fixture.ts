@@ -53,6 +53,7 @@ export async function createFixture(
     catalog: cat,
     dataDir: dir,
     storage: { localRoot: path.join(dir, 'storage') },
+    access: { sourceRoots: [os.tmpdir()], restoreRoots: [os.tmpdir()] },
     keys: LocalKeyProvider.fromEnv(`${KEY_ID}:${SENTINEL.keyMaterial}`),
     secretKey: options.secretKey ?? randomBytes(32),
     logger,

@@ -1,12 +1,12 @@
 import type { PostgresMigration } from './index.js';
 
-/** The spec's tables plus executions, backups, audit log and rate-limit counters. */
+/** The catalog's tables: jobs, schedules, executions, backups, restores, verifications, audit, rate limits. */
 export const initial: PostgresMigration = {
   version: 1,
   name: 'initial',
   up: (s) => `
--- Identifiers (job_id, backup_id...) are text; each table also has the spec's uuid primary key.
--- created_by/executed_by are text, not the spec's uuid: principals are free-text ids such as
+-- Identifiers (job_id, backup_id...) are text; each table also has a uuid primary key.
+-- created_by/executed_by are text, not uuid: principals are free-text ids such as
 -- admin_123456789. No foreign keys: backups can outlive (or be imported without) their job's row.
 CREATE TABLE ${s}backup_jobs (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,4 +1,6 @@
 import { initial } from './001-initial.js';
+import { jobsCreatedBy } from './002-jobs-created-by.js';
+import { restoreEstimatedCompletion } from './003-restore-estimated-completion.js';
 
 /**
  * One versioned PostgreSQL migration. `up` receives the schema prefix (`"schema".`) to put
@@ -10,4 +12,8 @@ export interface PostgresMigration {
   up(schemaPrefix: string): string;
 }
 
-export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [initial];
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  initial,
+  jobsCreatedBy,
+  restoreEstimatedCompletion,
+];

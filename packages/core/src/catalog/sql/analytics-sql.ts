@@ -5,7 +5,7 @@ import {
 } from '../analytics-rules.js';
 import type { AnalyticsAggregates, AnalyticsFilter } from '../catalog-repository.js';
 import type { Row } from './row-codec.js';
-import { Params } from './sql-builder.js';
+import { ownedJobIds, Params } from './sql-builder.js';
 import type { SqlDialect } from './sql-dialect.js';
 
 type Run = (sql: string, params: unknown[]) => Promise<Row[]>;
@@ -26,8 +26,8 @@ export async function sqlAnalytics(
   /** `WITH attempts AS (...)` plus its bound values; built per query since placeholders are positional. */
   const withAttempts = (): Params & { cte: string } => {
     const p = new Params(dialect);
-    const b = windowConditions(p, f, 'b');
-    const e = windowConditions(p, f, 'e');
+    const b = windowConditions(dialect, p, f, 'b');
+    const e = windowConditions(dialect, p, f, 'e');
     const type = `COALESCE(${dialect.jsonString('e.execution_options', 'backup_type')}, j.backup_type, 'unknown')`;
     const cte = `WITH attempts AS (
       SELECT b.job_id, b.job_name, b.backup_type AS type, b.created_at, 1 AS ok, b.file_size AS size,
@@ -76,7 +76,8 @@ export async function sqlAnalytics(
     ),
     (() => {
       const p = new Params(dialect);
-      const job = f.job_id === null ? '' : ` AND job_id = ${p.raw(f.job_id)}`;
+      let job = f.job_id === null ? '' : ` AND job_id = ${p.raw(f.job_id)}`;
+      if (f.owner !== null) job += ` AND created_by = ${p.raw(f.owner)}`;
       return run(
         `SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END), 0) AS active
            FROM ${t('backup_jobs')} WHERE status <> 'deleted'${job}`,
@@ -85,9 +86,13 @@ export async function sqlAnalytics(
     })(),
     (() => {
       const p = new Params(dialect);
-      let where = windowConditions(p, f, 'r', false);
-      if (f.job_id !== null)
-        where += ` AND r.backup_id IN (SELECT backup_id FROM ${t('backup_files')} WHERE job_id = ${p.raw(f.job_id)})`;
+      let where = windowConditions(dialect, p, f, 'r', false);
+      // Restores belong to the job of the backup they restore.
+      const backups: string[] = [];
+      if (f.job_id !== null) backups.push(`job_id = ${p.raw(f.job_id)}`);
+      if (f.owner !== null) backups.push(`job_id IN (${ownedJobIds(dialect, p, f.owner)})`);
+      if (backups.length > 0)
+        where += ` AND r.backup_id IN (SELECT backup_id FROM ${t('backup_files')} WHERE ${backups.join(' AND ')})`;
       return run(
         `SELECT COUNT(*) AS n,
                 COALESCE(SUM(CASE WHEN r.status = 'completed' THEN 1 ELSE 0 END), 0) AS ok,
@@ -149,10 +154,17 @@ export async function sqlAnalytics(
   };
 }
 
-/** ` AND alias.job_id = ? AND alias.created_at >= ? ...` for the filter (job optional). */
-function windowConditions(p: Params, f: NormalizedAnalyticsFilter, alias: string, withJob = true): string {
+/** ` AND alias.job_id = ? AND alias.created_at >= ? ...` for the filter (job and owner optional). */
+function windowConditions(
+  dialect: SqlDialect,
+  p: Params,
+  f: NormalizedAnalyticsFilter,
+  alias: string,
+  withJob = true,
+): string {
   let sql = '';
   if (withJob && f.job_id !== null) sql += ` AND ${alias}.job_id = ${p.raw(f.job_id)}`;
+  if (withJob && f.owner !== null) sql += ` AND ${alias}.job_id IN (${ownedJobIds(dialect, p, f.owner)})`;
   if (f.date_from !== null) sql += ` AND ${alias}.created_at >= ${p.raw(f.date_from, 'time')}`;
   if (f.date_to !== null) sql += ` AND ${alias}.created_at <= ${p.raw(f.date_to, 'time')}`;
   return sql;

@@ -18,7 +18,7 @@ export function encodeValue(dialect: SqlDialect, kind: ColumnKind, value: unknow
   }
 }
 
-/** A row as returned by either driver, back into the record: the spec's fields only, `id` dropped. */
+/** A row as returned by either driver, back into the record: `spec`'s columns only, `id` dropped. */
 export function decodeRow<R>(dialect: SqlDialect, spec: RecordSpec, row: Row): R {
   const out: Record<string, unknown> = {};
   for (const [column, kind] of Object.entries(spec.columns)) {

@@ -23,6 +23,14 @@ export class Params {
   }
 }
 
+/**
+ * `SELECT job_id` of the jobs `owner` created (deleted ones too), for `job_id IN (...)`: served
+ * by the index on `backup_jobs (created_by, ...)`.
+ */
+export function ownedJobIds(dialect: SqlDialect, p: Params, owner: string): string {
+  return `SELECT "job_id" FROM ${dialect.table('backup_jobs')} WHERE "created_by" = ${p.raw(owner)}`;
+}
+
 export interface Statement {
   sql: string;
   params: unknown[];

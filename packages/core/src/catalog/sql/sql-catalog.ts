@@ -4,6 +4,7 @@ import type {
   AnalyticsFilter,
   BackupFilter,
   CatalogRepository,
+  JobFilter,
   Page,
 } from '../catalog-repository.js';
 import {
@@ -29,7 +30,7 @@ import type {
 } from '../records.js';
 import { sqlAnalytics } from './analytics-sql.js';
 import { decodeRow, type Row } from './row-codec.js';
-import { insertStatement, Params, updateStatement } from './sql-builder.js';
+import { insertStatement, ownedJobIds, Params, updateStatement } from './sql-builder.js';
 import { quote, type SqlDialect } from './sql-dialect.js';
 
 /** A WHERE clause under construction: conditions joined by AND, values bound through `p`. */
@@ -133,9 +134,10 @@ export abstract class SqlCatalog implements CatalogRepository {
   getJob(jobId: string): Promise<JobRecord | null> {
     return this.#get(JOBS, jobId);
   }
-  listJobs(filter: { status?: string; limit: number; offset: number }): Promise<Page<JobRecord>> {
+  listJobs(filter: JobFilter): Promise<Page<JobRecord>> {
     const w = this.#where();
     this.#eq(w, 'status', filter.status);
+    this.#eq(w, 'created_by', filter.created_by);
     return this.#page(JOBS, w, 'created_at', filter.limit, filter.offset);
   }
   updateJob(jobId: string, patch: Partial<JobRecord>): Promise<JobRecord> {
@@ -233,6 +235,8 @@ export abstract class SqlCatalog implements CatalogRepository {
   listBackups(filter: BackupFilter): Promise<Page<BackupRecord>> {
     const w = this.#where();
     this.#eq(w, 'job_id', filter.job_id);
+    if (filter.owner !== undefined)
+      w.conditions.push(`"job_id" IN (${ownedJobIds(this.dialect, w.p, filter.owner)})`);
     this.#eq(w, 'backup_type', filter.backup_type);
     this.#eq(w, 'status', filter.status);
     if (filter.date_from)

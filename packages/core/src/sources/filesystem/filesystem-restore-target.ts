@@ -1,16 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, lstat, lutimes, mkdir, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, realpath, rename, rm, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BackupError } from '../../errors.js';
 import type { ManifestEntry } from '../../repository/manifest.js';
+import { isSameOrInside, realDeniedPaths, resolveRealPath } from '../../security/path-confinement.js';
 import { abortedError } from '../../util/abort.js';
 import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../backup-source.js';
 import { entryPath } from './entry-path.js';
 import { hasErrno, toFilesystemError } from './fs-errors.js';
 import { compileSelection, type PathMatcher } from './path-patterns.js';
+import { resolveSymlinkTarget } from './symlink-target.js';
 
 export interface FilesystemRestoreTargetOptions {
   /** Directory to restore into; created when missing. */
@@ -19,10 +21,23 @@ export interface FilesystemRestoreTargetOptions {
   paths?: string[];
   /** Replace files and symlinks that already exist (default false: `prepare` refuses with `conflict`). */
   overwriteExisting?: boolean;
+  /**
+   * Absolute paths never written (the service's own data, storage roots, the host's denied
+   * paths): `prepare` refuses a target or an entry inside one, or a file or symlink entry that
+   * would replace a directory holding one.
+   */
+  deniedPaths?: readonly string[];
+  /**
+   * Create symlinks that lead outside the restore directory (default false: they are skipped
+   * and reported in `finish`'s `warnings`).
+   */
+  allowExternalSymlinks?: boolean;
 }
 
 const TEMP_PREFIX = '.bk-restore-';
 const KINDS = new Set(['file', 'directory', 'symlink']);
+/** Skipped symlinks named one by one in `warnings`; the rest are counted. */
+const MAX_SYMLINK_WARNINGS = 100;
 
 interface Deferred {
   absolute: string;
@@ -48,6 +63,11 @@ export function selectFilesystemEntries(
  * into place; a file that fails the check is removed, never left behind. Symlinks are
  * created in `finish` (so no file is ever written through one), then directory modes and
  * mtimes, deepest first, after their contents.
+ *
+ * Nothing outside the directory is written: the directory is resolved to its real path once,
+ * no directory on the way to an entry may be a symlink, and a symlink leading outside it
+ * (resolved through the links and directories that exist when it is created) is skipped
+ * unless `allowExternalSymlinks`.
  * @throws BackupError `invalid_request` when `path` is missing.
  */
 export function createFilesystemRestoreTarget(options: FilesystemRestoreTargetOptions): RestoreTarget {
@@ -61,9 +81,12 @@ export function createFilesystemRestoreTarget(options: FilesystemRestoreTargetOp
 
 class FilesystemRestoreTarget implements RestoreTarget {
   readonly parallelism = 4;
-  readonly #root: string;
+  /** The directory as configured until `prepare` resolves it to its real path. */
+  #root: string;
   readonly #select: PathMatcher | null;
   readonly #overwrite: boolean;
+  readonly #denied: readonly string[];
+  readonly #allowExternalSymlinks: boolean;
   /** Directories known to be real directories (not symlinks) inside the root. */
   readonly #verified = new Set<string>();
   readonly #directories: Deferred[] = [];
@@ -76,15 +99,29 @@ class FilesystemRestoreTarget implements RestoreTarget {
     this.#root = path.resolve(options.path);
     this.#select = compileSelection(options.paths);
     this.#overwrite = options.overwriteExisting ?? false;
+    this.#denied = [...(options.deniedPaths ?? [])];
+    this.#allowExternalSymlinks = options.allowExternalSymlinks === true;
   }
 
   /**
    * Checks every selected entry before anything is written.
    * @throws BackupError `integrity_error` (a name escaping the directory), `invalid_request`
-   * (not a filesystem backup), `conflict` (existing files without `overwriteExisting`),
-   * `restore_failed` / `permission_denied` (the directory cannot be created).
+   * (not a filesystem backup), `forbidden` (the directory or an entry inside a denied path),
+   * `conflict` (existing files without `overwriteExisting`), `restore_failed` /
+   * `permission_denied` (the directory cannot be resolved or created).
    */
   async prepare(context: RestoreRunContext): Promise<void> {
+    const real = await resolveRealPath(this.#root);
+    if (real === null) {
+      throw new BackupError('restore_failed', `The restore path cannot be resolved: ${this.#root}`, {
+        details: { path: this.#root },
+      });
+    }
+    this.#root = real;
+    const denied = await realDeniedPaths(this.#denied);
+    if (denied.some((deniedPath) => isSameOrInside(real, deniedPath))) {
+      throw deniedError('The restore directory lies inside a path the service never writes', null);
+    }
     const conflicts: string[] = [];
     for (const entry of context.entries) {
       if (!this.#selected(entry)) continue;
@@ -94,6 +131,12 @@ class FilesystemRestoreTarget implements RestoreTarget {
         });
       }
       const absolute = entryPath(this.#root, entry.name);
+      if (touchesDenied(absolute, entry.kind, denied)) {
+        throw deniedError(
+          `Entry "${entry.name}" would be written into a path the service never writes`,
+          entry.name,
+        );
+      }
       if (this.#overwrite) continue;
       const existing = await lstat(absolute).catch(() => null);
       if (existing && !(entry.kind === 'directory' && existing.isDirectory())) conflicts.push(entry.name);
@@ -112,6 +155,16 @@ class FilesystemRestoreTarget implements RestoreTarget {
     await mkdir(this.#root, { recursive: true }).catch((error: unknown) => {
       throw toFilesystemError(error, 'restore_failed', 'Cannot create the restore directory', this.#root);
     });
+    // Created through a symlink swapped in meanwhile: not the directory that was checked.
+    if ((await realpath(this.#root).catch(() => null)) !== this.#root) {
+      throw new BackupError(
+        'restore_failed',
+        `The restore directory changed while it was created: ${this.#root}`,
+        {
+          details: { path: this.#root },
+        },
+      );
+    }
     this.#verified.add(this.#root);
   }
 
@@ -154,11 +207,21 @@ class FilesystemRestoreTarget implements RestoreTarget {
     return { name: entry.name, records: 1, bytes };
   }
 
-  /** Symlinks, then directory modes and mtimes, deepest first. */
+  /**
+   * Symlinks, then directory modes and mtimes, deepest first. Returns counts, the symlinks
+   * skipped because they lead outside the directory (`symlinks_skipped`) and a warning for each.
+   */
   async finish(context: RestoreRunContext): Promise<Record<string, unknown>> {
+    let created = 0;
+    const skipped: Deferred[] = [];
     for (const link of this.#symlinks) {
       if (context.signal.aborted) throw abortedError(context.signal);
+      if (!this.#allowExternalSymlinks && !(await this.#leadsInside(link))) {
+        skipped.push(link);
+        continue;
+      }
       await this.#createSymlink(link);
+      created++;
     }
     const deepestFirst = [...this.#directories].sort((a, b) => depth(b.name) - depth(a.name));
     for (const directory of deepestFirst) {
@@ -174,12 +237,24 @@ class FilesystemRestoreTarget implements RestoreTarget {
         );
       }
     }
+    const warnings = skipped
+      .slice(0, MAX_SYMLINK_WARNINGS)
+      .map(
+        (link) => `Symlink ${link.name} → ${link.target} points outside the restore directory; not created`,
+      );
+    if (skipped.length > MAX_SYMLINK_WARNINGS) {
+      warnings.push(
+        `${skipped.length - MAX_SYMLINK_WARNINGS} more symlinks point outside the restore directory; not created`,
+      );
+    }
     return {
       path: this.#root,
       files: this.#files,
       directories: this.#directories.length,
-      symlinks: this.#symlinks.length,
+      symlinks: created,
+      symlinks_skipped: skipped.length,
       bytes: this.#bytes,
+      warnings,
     };
   }
 
@@ -187,6 +262,12 @@ class FilesystemRestoreTarget implements RestoreTarget {
   async close(): Promise<void> {
     await Promise.all([...this.#temps].map((temp) => rm(temp, { force: true }).catch(() => {})));
     this.#temps.clear();
+  }
+
+  /** Whether `link`, created now, would lead to the restore directory or inside it. */
+  async #leadsInside(link: Deferred): Promise<boolean> {
+    const leads = await resolveSymlinkTarget(path.dirname(link.absolute), link.target as string);
+    return leads !== null && isSameOrInside(leads, this.#root);
   }
 
   #selected(entry: ManifestEntry): boolean {
@@ -315,6 +396,23 @@ class FilesystemRestoreTarget implements RestoreTarget {
       });
     }
   }
+}
+
+function deniedError(message: string, entry: string | null): BackupError {
+  return new BackupError('forbidden', message, {
+    details: { field: 'destination.path', issue: 'denied', ...(entry === null ? {} : { entry }) },
+  });
+}
+
+/**
+ * Whether writing `absolute` would touch a denied path: anything inside one, or a file or
+ * symlink replacing a directory that holds one (an overwrite removes what is in the way).
+ */
+function touchesDenied(absolute: string, kind: string, denied: readonly string[]): boolean {
+  return denied.some(
+    (deniedPath) =>
+      isSameOrInside(absolute, deniedPath) || (kind !== 'directory' && isSameOrInside(deniedPath, absolute)),
+  );
 }
 
 function numberOrUndefined(value: unknown): number | undefined {

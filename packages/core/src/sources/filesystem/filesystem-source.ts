@@ -1,10 +1,12 @@
-import type { BigIntStats, Stats } from 'node:fs';
-import { open, readlink, stat } from 'node:fs/promises';
+import { type BigIntStats, constants, type Stats } from 'node:fs';
+import { type FileHandle, open, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { BackupError } from '../../errors.js';
 import type { ManifestEntry } from '../../repository/manifest.js';
+import { isSameOrInside, realDeniedPaths } from '../../security/path-confinement.js';
 import { abortedError } from '../../util/abort.js';
+import { openedPath } from '../../util/opened-path.js';
 import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from '../backup-source.js';
 import { hasErrno, toFilesystemError } from './fs-errors.js';
 import {
@@ -13,7 +15,7 @@ import {
   type PathMatcher,
   selfOrAncestorMatches,
 } from './path-patterns.js';
-import { walkTree } from './tree-walk.js';
+import { type WalkOptions, walkTree } from './tree-walk.js';
 
 export interface FilesystemSourceOptions {
   /** The directory to back up. Its contents are the entries; the directory itself is not one. */
@@ -26,6 +28,11 @@ export interface FilesystemSourceOptions {
   include?: string[];
   /** Globs to leave out; an excluded directory is not descended into. Exclude wins over include. */
   exclude?: string[];
+  /**
+   * Absolute paths never read (the service's own data, storage roots, the host's denied paths):
+   * the walk skips them and their subtrees; a `path` inside one is refused.
+   */
+  deniedPaths?: readonly string[];
 }
 
 /** Files read at once; directories and symlinks have no content. */
@@ -50,6 +57,11 @@ export interface FileMetadata {
  * and symlinks (recorded, never followed), as relative POSIX paths in sorted order. Sockets,
  * FIFOs and devices are skipped. An incremental run marks files whose size and mtime equal the
  * parent backup's as `unchangedSince`, so the engine reuses their chunks without reading them.
+ *
+ * Nothing outside the tree is ever read: `path` is resolved once when a run opens, the walk
+ * never passes through a symlink (a directory swapped for one mid-walk is skipped), and a file
+ * is opened without following links and read only when it is the file the walk saw, at the
+ * real path it saw it.
  * @throws BackupError `invalid_backup_config` when `path` is missing.
  */
 export function createFilesystemSource(options: FilesystemSourceOptions): BackupSource {
@@ -66,21 +78,38 @@ class FilesystemSource implements BackupSource {
   readonly #path: string;
   readonly #include: string[];
   readonly #exclude: string[];
+  readonly #denied: string[];
 
   constructor(options: FilesystemSourceOptions) {
     this.#path = options.path;
     this.#include = [...(options.include ?? [])];
     this.#exclude = [...(options.exclude ?? [])];
+    this.#denied = [...(options.deniedPaths ?? [])];
   }
 
   describe(): Record<string, unknown> {
     return { type: 'filesystem', path: this.#path, include: [...this.#include], exclude: [...this.#exclude] };
   }
 
-  /** @throws BackupError `source_unreachable` (missing or not a directory), `permission_denied`. */
+  /**
+   * @throws BackupError `source_unreachable` (missing or not a directory), `permission_denied`,
+   * `forbidden` (the directory lies inside a denied path).
+   */
   async open(context: BackupRunContext): Promise<BackupRunPlan> {
-    const root = path.resolve(this.#path);
-    await checkRoot(root);
+    const root = await realRoot(path.resolve(this.#path));
+    const denied = new Set(await realDeniedPaths(this.#denied));
+    for (const deniedPath of denied) {
+      if (isSameOrInside(root, deniedPath)) {
+        throw new BackupError(
+          'forbidden',
+          'The source directory lies inside a path the service never reads',
+          {
+            details: { field: 'source.path', issue: 'denied' },
+          },
+        );
+      }
+    }
+    const walk = (exclude: PathMatcher | null) => ({ exclude, denied, signal: context.signal });
     const filter = new EntryFilter(
       this.#include.length ? compilePatterns(this.#include) : null,
       compileSelection(context.only),
@@ -91,9 +120,9 @@ class FilesystemSource implements BackupSource {
       for (const entry of context.parent?.entries ?? [])
         if (entry.kind === 'file') parentFiles.set(entry.name, entry);
     }
-    const estimatedBytes = await estimateBytes(root, exclude, filter, context.signal);
+    const estimatedBytes = await estimateBytes(root, walk(exclude), filter);
     return {
-      entries: generateEntries(root, exclude, filter, parentFiles, context.signal),
+      entries: generateEntries(root, walk(exclude), filter, parentFiles),
       estimatedBytes,
       metadata: { root },
       parallelism: FILE_PARALLELISM,
@@ -102,10 +131,13 @@ class FilesystemSource implements BackupSource {
   }
 }
 
-async function checkRoot(root: string): Promise<void> {
+/** The real path of the source directory. */
+async function realRoot(root: string): Promise<string> {
+  let real: string;
   let info: Stats;
   try {
-    info = await stat(root);
+    real = await realpath(root);
+    info = await stat(real);
   } catch (error) {
     throw toFilesystemError(error, 'source_unreachable', 'Cannot open the source directory', root);
   }
@@ -114,6 +146,7 @@ async function checkRoot(root: string): Promise<void> {
       details: { path: root },
     });
   }
+  return real;
 }
 
 /** Include globs and a run's `only` selection; both select subtrees. */
@@ -145,14 +178,9 @@ function kindOf(stats: BigIntStats): Kind | null {
   return null; // sockets, FIFOs, devices: nothing a restore could recreate faithfully
 }
 
-async function estimateBytes(
-  root: string,
-  exclude: PathMatcher | null,
-  filter: EntryFilter,
-  signal: AbortSignal,
-): Promise<number> {
+async function estimateBytes(root: string, walk: WalkOptions, filter: EntryFilter): Promise<number> {
   let total = 0;
-  for await (const item of walkTree(root, exclude, signal)) {
+  for await (const item of walkTree(root, walk)) {
     if (item.stats.isFile() && filter.selects(item.name)) total += Number(item.stats.size);
   }
   return total;
@@ -160,15 +188,14 @@ async function estimateBytes(
 
 async function* generateEntries(
   root: string,
-  exclude: PathMatcher | null,
+  walk: WalkOptions,
   filter: EntryFilter,
   parentFiles: Map<string, ManifestEntry>,
-  signal: AbortSignal,
 ): AsyncGenerator<SourceEntry> {
   // Directories not selected themselves are held back until something beneath them is
   // selected, then emitted first, so a restore sees every directory before its contents.
   const pending: SourceEntry[] = [];
-  for await (const item of walkTree(root, exclude, signal)) {
+  for await (const item of walkTree(root, walk)) {
     const kind = kindOf(item.stats);
     if (kind === null) continue;
     while (pending.length && !item.name.startsWith(`${(pending.at(-1) as SourceEntry).name}/`)) pending.pop();
@@ -209,7 +236,7 @@ async function toEntry(
     kind,
     metadata: { ...base, size },
     estimatedBytes: size,
-    open: (signal) => openFile(absolute, signal),
+    open: (signal) => openFile(absolute, stats, signal),
   };
   const previous = parentFiles.get(name);
   if (
@@ -229,13 +256,53 @@ function sameMtime(previous: Record<string, unknown>, current: { mtime: number; 
   return previous.mtime === current.mtime;
 }
 
-async function openFile(absolute: string, signal: AbortSignal): Promise<Readable> {
+// O_NOFOLLOW: a file swapped for a symlink fails to open instead of being read through.
+// O_NONBLOCK: a file swapped for a FIFO does not block the open (it is then refused).
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Opens the file the walk saw at `absolute` (a real path), refusing anything else: a symlink,
+ * another inode, or a file reached through a directory swapped for a symlink since.
+ */
+async function openFile(absolute: string, seen: BigIntStats, signal: AbortSignal): Promise<Readable> {
   if (signal.aborted) throw abortedError(signal);
+  let handle: FileHandle;
   try {
-    const handle = await open(absolute, 'r');
-    return addAbortSignal(signal, handle.createReadStream());
+    handle = await open(absolute, OPEN_FLAGS);
   } catch (error) {
-    const message = hasErrno(error, 'ENOENT') ? 'File vanished during the backup' : 'Cannot open file';
+    const message = hasErrno(error, 'ENOENT')
+      ? 'File vanished during the backup'
+      : hasErrno(error, 'ELOOP')
+        ? 'File was replaced by a symlink during the backup'
+        : 'Cannot open file';
     throw toFilesystemError(error, 'source_unreachable', message, absolute);
   }
+  try {
+    const now = await handle.stat({ bigint: true });
+    if (
+      !now.isFile() ||
+      now.dev !== seen.dev ||
+      now.ino !== seen.ino ||
+      !(await openedAt(handle, absolute))
+    ) {
+      throw new BackupError('source_unreachable', `File was replaced during the backup: ${absolute}`, {
+        details: { path: absolute },
+      });
+    }
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw toFilesystemError(error, 'source_unreachable', 'Cannot open file', absolute);
+  }
+  return addAbortSignal(signal, handle.createReadStream());
+}
+
+/**
+ * Whether the open file lives at `absolute`: where the system names an open file's real
+ * location, that; elsewhere the parent directory's real path is compared instead.
+ */
+async function openedAt(handle: FileHandle, absolute: string): Promise<boolean> {
+  const actual = openedPath(handle);
+  if (actual !== null) return actual === absolute;
+  const parent = path.dirname(absolute);
+  return (await realpath(parent).catch(() => null)) === parent;
 }

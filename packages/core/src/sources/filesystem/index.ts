@@ -1,3 +1,4 @@
+export { directoryTestRestore } from './directory-test-restore.js';
 export { filesystemSourceKind } from './filesystem-kind.js';
 export {
   createFilesystemRestoreTarget,

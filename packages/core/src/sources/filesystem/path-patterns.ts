@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { compileGlob } from '../../util/glob.js';
 
 /** Tests a relative POSIX path (no leading `./`, no trailing `/`). */
 export type PathMatcher = (name: string) => boolean;
@@ -11,14 +11,14 @@ function normalizePattern(pattern: string): string {
 }
 
 /**
- * Compiles glob patterns (picomatch, dotfiles included). Like .gitignore, a pattern without a
- * `/` matches the last path segment at any depth (`*.log`, `node_modules`); a pattern with one
- * matches the whole relative path (`src/**`, `docs/*.md`). picomatch's own `basename` option is
- * not used: it also changes how slashed patterns match.
+ * Compiles glob patterns (`compileGlob`: `*`, `**`, `?`, classes, dotfiles included; braces are
+ * literal), matched in time linear in the name. Like .gitignore, a pattern without a `/`
+ * matches the last path segment at any depth (`*.log`, `node_modules`); a pattern with one
+ * matches the whole relative path (`src/**`, `docs/*.md`).
  */
 export function compilePatterns(patterns: readonly string[]): PathMatcher {
   const matchers = patterns.map(normalizePattern).map((pattern) => {
-    const match = picomatch(pattern, { dot: true });
+    const match = compileGlob(pattern);
     if (pattern.includes('/')) return match;
     return (name: string) => match(name.slice(name.lastIndexOf('/') + 1));
   });
@@ -41,7 +41,7 @@ export function compileSelection(paths: readonly string[] | undefined): PathMatc
   if (!paths || paths.length === 0) return null;
   const normalized = paths.map(normalizePattern);
   const exact = new Set(normalized);
-  const globs = normalized.map((pattern) => picomatch(pattern, { dot: true }));
+  const globs = normalized.map((pattern) => compileGlob(pattern));
   const match: PathMatcher = (name) => exact.has(name) || globs.some((glob) => glob(name));
   return (name) => selfOrAncestorMatches(match, name);
 }

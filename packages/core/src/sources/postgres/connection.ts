@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import pg from 'pg';
 import { BackupError, type BackupErrorCode } from '../../errors.js';
+import { maskConnectionString, redactText, secretValuesOf } from '../../security/redaction.js';
 import { createReadTakeoverSocket } from './read-takeover-socket.js';
 
 /**
@@ -28,36 +29,18 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
 };
 
 /** `postgresql://user:***@host/db` (URL form) or `... password=*** ...` (key/value form). */
-export function maskConnectionString(connectionString: string): string {
-  try {
-    const url = new URL(connectionString);
-    if (url.password) url.password = '***';
-    for (const key of ['password', 'sslpassword']) {
-      if (url.searchParams.has(key)) url.searchParams.set(key, '***');
-    }
-    return url.toString();
-  } catch {
-    return connectionString.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/gi, '$1***');
-  }
-}
+export { maskConnectionString } from '../../security/redaction.js';
 
-/** The password in a connection string, if any, so that messages can be scrubbed of it. */
-function passwordOf(connectionString: string): string | null {
-  try {
-    const url = new URL(connectionString);
-    return url.password ? decodeURIComponent(url.password) : null;
-  } catch {
-    const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-    return match?.[1] ? match[1].replace(/^'|'$/g, '') : null;
-  }
-}
-
-/** Removes the connection string and its password from a message. */
+/**
+ * Removes the connection string's secrets from a message: the string itself is shown masked,
+ * and each of its secrets (raw, percent-decoded, unquoted) is replaced wherever it appears.
+ */
 export function scrub(message: string, connectionString: string): string {
-  let out = message.split(connectionString).join(maskConnectionString(connectionString));
-  const password = passwordOf(connectionString);
-  if (password && password.length > 0) out = out.split(password).join('***');
-  return out;
+  const out =
+    connectionString.length > 0
+      ? message.split(connectionString).join(maskConnectionString(connectionString))
+      : message;
+  return redactText(out, secretValuesOf({ connection_string: connectionString }), { minSecretLength: 1 });
 }
 
 /** Database, host and user of a connection string: safe to show. */

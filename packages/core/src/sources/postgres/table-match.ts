@@ -1,4 +1,4 @@
-import picomatch from 'picomatch';
+import { compileGlob } from '../../util/glob.js';
 
 export interface TableName {
   schema: string;
@@ -21,8 +21,8 @@ export class TablePattern {
     this.text = text;
     this.literal = !/[*?[\]{}]/.test(text);
     const dot = splitQualified(text);
-    const matcher = (part: Part) =>
-      picomatch(part.text, { dot: true, nobrace: true, noextglob: true, nocase: !part.quoted });
+    // Linear-time globs; `/` is an ordinary character in a table name.
+    const matcher = (part: Part) => compileGlob(part.text, { paths: false, ignoreCase: !part.quoted });
     this.#schema = dot.schema === null ? null : matcher(dot.schema);
     this.#name = matcher(dot.name);
   }

@@ -56,8 +56,8 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('filesystem backups of large data', () => {
-  // The file is bigger than the bound, so holding it whole fails the test. The bound is issue 8's
-  // (256 MiB): the restore's decoder workers keep up to 8 MiB slots each in shared memory
+  // The file is bigger than the bound, so holding it whole fails the test. The bound is the memory
+  // target (256 MiB): the restore's decoder workers keep up to 8 MiB slots each in shared memory
   // (measured on this file: peak 143 MiB with none, 159 with one, 184–192 with two, 210 under
   // CI load).
   it('streams a 300 MiB file through backup and restore with peak RSS under 256 MiB', async () => {
