@@ -11,6 +11,7 @@ export type BackupErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'payload_too_large'
+  | 'method_not_allowed'
   // lookups
   | 'not_found'
   | 'job_not_found'
@@ -55,11 +56,23 @@ export interface BackupErrorOptions {
   retryable?: boolean;
 }
 
+/**
+ * Marks BackupErrors on their prototype. A second copy of this class (another bundle of the
+ * package, a duplicate install) is a different class, so `isBackupError` checks this
+ * registry-wide symbol rather than `instanceof`.
+ */
+const BRAND = Symbol.for('backupkit.BackupError');
+
 export class BackupError extends Error {
   override readonly name = 'BackupError';
   readonly code: BackupErrorCode;
   readonly details: Record<string, unknown>;
   readonly retryable: boolean;
+
+  static {
+    // Non-enumerable and on the prototype: not part of the type, never serialized.
+    Object.defineProperty(BackupError.prototype, BRAND, { value: true });
+  }
 
   constructor(code: BackupErrorCode, message: string, options: BackupErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -74,16 +87,34 @@ export class BackupError extends Error {
   }
 }
 
+/**
+ * Whether `value` is a BackupError (with `code`, when given) — also one made by another copy
+ * of this package, which `instanceof` would miss.
+ */
 export function isBackupError(value: unknown, code?: BackupErrorCode): value is BackupError {
-  return value instanceof BackupError && (code === undefined || value.code === code);
+  const branded =
+    value instanceof BackupError ||
+    (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true);
+  return branded && (code === undefined || (value as BackupError).code === code);
 }
 
-/** Wraps anything thrown into a BackupError, keeping BackupErrors as they are. */
+/** Wraps anything thrown into a BackupError, keeping BackupErrors (of any copy) as they are. */
 export function toBackupError(error: unknown, fallback: BackupErrorCode = 'internal_error'): BackupError {
-  if (error instanceof BackupError) return error;
+  if (isBackupError(error)) return error;
   if (error instanceof Error && error.name === 'AbortError') {
     return new BackupError('aborted', 'The operation was cancelled', { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
   return new BackupError(fallback, message, { cause: error });
+}
+
+/**
+ * `invalid_backup_config` for well-formed but unusable configuration, naming the field at fault
+ * (e.g. `destination.tables`): what the service answers with a 400, and what a source kind
+ * throws when a restore's selection finds nothing.
+ */
+export function invalidConfigError(field: string, issue: string): BackupError {
+  return new BackupError('invalid_backup_config', `Invalid backup configuration: ${issue}`, {
+    details: { field, issue },
+  });
 }

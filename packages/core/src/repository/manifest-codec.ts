@@ -1,12 +1,22 @@
 import { BackupError } from '../errors.js';
 import { decodeObject, type EncodedObject, encodeObject } from './chunk-codec.js';
-import { normalizeCompression } from './compression.js';
+import { type CompressionSetting, normalizeCompression } from './compression.js';
 import type { DataKey } from './data-key.js';
 import type { Manifest } from './manifest.js';
+import { zstdAvailable } from './zstd-module.js';
 
 /** Upper bound on a manifest's plaintext (a tampered object cannot exhaust memory). */
 export const MAX_MANIFEST_BYTES = 1024 * 1024 * 1024;
-const MANIFEST_COMPRESSION = normalizeCompression({ algorithm: 'zstd', level: 3 });
+const ZSTD = normalizeCompression({ algorithm: 'zstd', level: 3 });
+const BROTLI = normalizeCompression({ algorithm: 'brotli' });
+
+/**
+ * zstd; brotli where zstd-napi (an optional dependency) is not installed, so backups that do
+ * not ask for zstd work without it. Each object's header records its algorithm for readers.
+ */
+function manifestCompression(): Required<CompressionSetting> {
+  return zstdAvailable() ? ZSTD : BROTLI;
+}
 
 function snapshotAad(backupId: string): Buffer {
   return Buffer.from(`backupkit:snapshot:${backupId}`, 'utf8');
@@ -16,7 +26,7 @@ function snapshotAad(backupId: string): Buffer {
 export function encodeManifest(manifest: Manifest, key: DataKey | null): Promise<EncodedObject> {
   const plaintext = Buffer.from(JSON.stringify(manifest), 'utf8');
   return encodeObject(plaintext, {
-    compression: MANIFEST_COMPRESSION,
+    compression: manifestCompression(),
     aad: snapshotAad(manifest.backup_id),
     key,
   });

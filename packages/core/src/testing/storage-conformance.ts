@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
+// The package's main entry, not its sources: the built /testing entry then shares the one copy
+// of BackupError (and everything else) with the code under test.
+import { isBackupError, type StorageDriver } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isBackupError } from '../errors.js';
-import type { StorageDriver } from '../storage/storage-driver.js';
 import {
   deterministicBytes,
   deterministicStream,
