@@ -20,6 +20,13 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+    // Type tests (`expectTypeOf` in *.test-d.ts) run with `vitest run` too: tsc checks them, and a
+    // failed assertion or any other type error in them fails the run.
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/test/**/*.test-d.ts'],
+      tsconfig: './tsconfig.json',
+    },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -10,7 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { type BackupService, createBackupService, LocalKeyProvider, type View } from '@backupkit/core';
+import {
+  type BackupService,
+  createBackupService,
+  type ExecutionId,
+  type JobStatusView,
+  LocalKeyProvider,
+  type ProgressEvent,
+} from '@backupkit/core';
 import { createSampleTree } from './sample-tree.js';
 import { compareTrees, digestTree } from './verify-tree.js';
 
@@ -32,9 +39,9 @@ function keyProvider(): { keys: LocalKeyProvider; keyId: string } {
   return { keys: new LocalKeyProvider({ demo_key: randomBytes(32) }), keyId: 'demo_key' };
 }
 
-async function waitWithProgress(service: BackupService, executionId: string): Promise<View> {
+async function waitWithProgress(service: BackupService, executionId: ExecutionId): Promise<JobStatusView> {
   let last = -1;
-  const onProgress = (event: { id: string; progress: number; bytes_done: number }) => {
+  const onProgress = (event: ProgressEvent) => {
     if (event.id !== executionId || event.progress < last + 10) return;
     last = event.progress;
     console.log(`  … ${String(event.progress).padStart(3)}%  ${mib(event.bytes_done)}`);
@@ -53,7 +60,12 @@ async function main(): Promise<number> {
   const sourceDir = path.join(work, 'sample');
   const restoreDir = path.join(work, 'restored');
   const { keys, keyId } = keyProvider();
-  const service = createBackupService({ dataDir: path.join(work, '.backupkit'), keys });
+  const service = createBackupService({
+    dataDir: path.join(work, '.backupkit'),
+    keys,
+    // Directory backups and restores touch only the directories the host names.
+    access: { sourceRoots: [sourceDir], restoreRoots: [work] },
+  });
   try {
     const fileCount = await createSampleTree(sourceDir);
     const original = await digestTree(sourceDir);
@@ -81,21 +93,20 @@ async function main(): Promise<number> {
     console.log(`• Job ${job.job_id} created (zstd level 3, AES-256-GCM, local storage)`);
 
     const started = Date.now();
-    const execution = await service.executeJob(String(job.job_id), {}, { principal: 'quickstart' });
+    const execution = await service.executeJob(job.job_id, {}, { principal: 'quickstart' });
     console.log(`• Backup ${execution.execution_id} ${execution.status}`);
-    const status = await waitWithProgress(service, String(execution.execution_id));
+    const status = await waitWithProgress(service, execution.execution_id);
     const seconds = (Date.now() - started) / 1000;
     if (status.status !== 'completed') {
       console.error(`✗ Backup ${status.status}: ${JSON.stringify(status.error)}`);
       return 1;
     }
-    const verification = status.verification as View | null;
     console.log(
-      `• Backup completed in ${seconds.toFixed(2)} s; verification: ${verification?.status ?? 'skipped'}`,
+      `• Backup completed in ${seconds.toFixed(2)} s; verification: ${status.verification?.status ?? 'skipped'}`,
     );
 
     const listing = await service.listBackups({ job_id: job.job_id });
-    const backup = (listing.files as View[])[0]!;
+    const backup = listing.files[0]!;
     console.log(`• Listed ${listing.total} backup: ${backup.backup_id}`);
     console.log(`    file_path  ${backup.file_path}`);
     console.log(
@@ -108,7 +119,7 @@ async function main(): Promise<number> {
       backup_id: backup.backup_id,
       destination: { type: 'filesystem', path: restoreDir },
     });
-    const restored = await service.waitFor(String(restore.restore_id));
+    const restored = await service.waitFor(restore.restore_id);
     if (restored.status !== 'completed') {
       console.error(`✗ Restore ${restored.status}: ${JSON.stringify(restored.error)}`);
       return 1;
@@ -122,8 +133,8 @@ async function main(): Promise<number> {
       );
       return 1;
     }
-    const stored = Number(backup.file_size);
-    const backupSeconds = Math.max(0.001, Number(backup.duration));
+    const stored = backup.file_size;
+    const backupSeconds = Math.max(0.001, backup.duration);
     console.log(`✓ All ${original.size} files restored identically (SHA-256 checked)`);
     console.log('');
     console.log('Summary');

@@ -8,6 +8,7 @@ export * from './notify/index.js';
 export * from './repository/index.js';
 export * from './retention/index.js';
 export * from './schedule/index.js';
+export * from './security/index.js';
 export * from './service/index.js';
 export * from './sources/index.js';
 export * from './storage/index.js';

@@ -13,11 +13,17 @@ function inputSchema(schema: z.ZodType): JsonSchema {
   return rest;
 }
 
-/** JSON Schema of what the service answers. */
+/**
+ * JSON Schema of what the service answers, from core's schema of the result. Objects stay open
+ * (no `additionalProperties: false`): a later version may add fields, never drop or retype one.
+ */
 function outputSchema(schema: z.ZodType): JsonSchema {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
     io: 'output',
     unrepresentable: 'any',
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.additionalProperties === false) delete jsonSchema.additionalProperties;
+    },
   }) as JsonSchema;
   return rest;
 }
@@ -102,8 +108,8 @@ function operation(route: RouteSpec): JsonSchema {
 }
 
 /**
- * The OpenAPI 3.1 document of the API, generated from the same zod schemas that validate
- * requests (so the two cannot drift).
+ * The OpenAPI 3.1 document of the API, generated from the zod schemas that validate requests and
+ * type the service's results (so neither can drift from the document).
  */
 export function buildOpenApiDocument(options: { basePath?: string; title?: string; version?: string } = {}) {
   const basePath = (options.basePath ?? '/backup').replace(/\/+$/, '');

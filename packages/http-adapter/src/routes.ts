@@ -8,6 +8,7 @@ import {
   createRestoreSchema,
   executeJobSchema,
   type IdPrefix,
+  jobStatusQuerySchema,
   listBackupsQuerySchema,
   listExecutionsQuerySchema,
   listJobsQuerySchema,
@@ -31,19 +32,29 @@ export const PATH_PARAMS: Readonly<
 };
 
 export const emptyQuerySchema = z.strictObject({});
-export const jobStatusQuerySchema = z.strictObject({
-  execution_id: z.string().min(1).max(100).optional(),
-});
+export { jobStatusQuerySchema };
 export const emptyBodySchema = z.strictObject({});
 
-export interface Invocation {
+/** What a route's `invoke` gets: the query and body as the route's schemas parsed them. */
+export interface Invocation<Body = unknown, Query = unknown> {
   params: Record<string, string>;
-  query: Record<string, string>;
-  body: unknown;
+  /** The query, parsed by the route's `query` schema (numbers coerced, defaults filled). */
+  query: Query;
+  /**
+   * The body, parsed by the route's `body` schema (an absent optional body as `{}` parsed);
+   * undefined for routes without one. The service takes it as it is, without parsing it again.
+   */
+  body: Body;
+  /** The query strings and the JSON body as they arrived. */
+  raw: { query: Record<string, string>; body: unknown };
   context: CallContext;
 }
 
-export interface RouteSpec {
+/**
+ * One endpoint. `Body`, `Query` and `Result` tie the schemas to `invoke`: it receives what
+ * `body` and `query` parse to and answers what `response` documents.
+ */
+export interface RouteSpec<Body = unknown, Query = unknown, Result = unknown> {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Relative to the mount prefix, OpenAPI style: `/jobs/{job_id}/execute`. */
   pattern: string;
@@ -52,25 +63,32 @@ export interface RouteSpec {
   /** Mutating calls are audited. */
   mutating: boolean;
   rateLimit?: RateLimitBucket;
-  query: z.ZodType;
+  query: z.ZodType<Query>;
   /** Request body schema (the service's own); absent for calls without a body. */
-  body?: z.ZodType;
+  body?: z.ZodType<Body>;
   /** Whether an absent body is fine (the schema then sees `{}`). */
   bodyOptional?: boolean;
   status: number;
-  /** The documented success body (OpenAPI only; the service produces it). */
-  response?: z.ZodType;
+  /** The documented success body (core's schema of what the service answers). */
+  response?: z.ZodType<Result>;
   resourceType: string;
   /** The resource id known from the path, or from the result for creations. */
   targetFrom?: string;
-  invoke(service: BackupService, call: Invocation): Promise<unknown>;
+  invoke(service: BackupService, call: Invocation<Body, Query>): Promise<Result>;
 }
 
-const id = (call: Invocation, name: string): string => call.params[name]!;
+/** Checks one route's types (see `RouteSpec`) and erases them for the route table. */
+function route<Body = undefined, Query = unknown, Result = unknown>(
+  spec: RouteSpec<Body, Query, Result>,
+): RouteSpec {
+  return spec;
+}
 
-/** The eight documented endpoints (spec) and the management endpoints of API.md. */
+const id = (call: { params: Record<string, string> }, name: string): string => call.params[name]!;
+
+/** Every endpoint of the API (docs/http-api.md): the eight core calls and the management calls. */
 export const ROUTES: readonly RouteSpec[] = [
-  {
+  route({
     method: 'POST',
     pattern: '/jobs',
     action: 'job.create',
@@ -84,8 +102,8 @@ export const ROUTES: readonly RouteSpec[] = [
     resourceType: 'job',
     targetFrom: 'job_id',
     invoke: (s, c) => s.createJob(c.body, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/jobs',
     action: 'job.list',
@@ -93,10 +111,11 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: listJobsQuerySchema,
     status: 200,
+    response: responses.jobListResponse,
     resourceType: 'job',
     invoke: (s, c) => s.listJobs(c.query, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/jobs/{job_id}',
     action: 'job.get',
@@ -107,32 +126,34 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.jobResponse,
     resourceType: 'job',
     invoke: (s, c) => s.getJob(id(c, 'job_id'), c.context),
-  },
-  {
+  }),
+  route({
     method: 'PATCH',
     pattern: '/jobs/{job_id}',
     action: 'job.update',
     summary: 'Update a backup job (any subset of its fields; status active/paused)',
     mutating: true,
+    rateLimit: 'job_update',
     query: emptyQuerySchema,
     body: updateJobSchema,
     status: 200,
     response: responses.jobResponse,
     resourceType: 'job',
     invoke: (s, c) => s.updateJob(id(c, 'job_id'), c.body, c.context),
-  },
-  {
+  }),
+  route({
     method: 'DELETE',
     pattern: '/jobs/{job_id}',
     action: 'job.delete',
     summary: 'Delete a backup job (its backups stay until retention removes them)',
     mutating: true,
+    rateLimit: 'job_deletion',
     query: emptyQuerySchema,
     status: 204,
     resourceType: 'job',
     invoke: (s, c) => s.deleteJob(id(c, 'job_id'), c.context),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     pattern: '/jobs/{job_id}/execute',
     action: 'job.execute',
@@ -146,8 +167,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.executionResponse,
     resourceType: 'job',
     invoke: (s, c) => s.executeJob(id(c, 'job_id'), c.body, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/jobs/{job_id}/status',
     action: 'job.status',
@@ -158,8 +179,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.jobStatusResponse,
     resourceType: 'job',
     invoke: (s, c) => s.getJobStatus(id(c, 'job_id'), c.query, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/jobs/{job_id}/executions',
     action: 'execution.list',
@@ -167,32 +188,39 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: listExecutionsQuerySchema,
     status: 200,
+    response: responses.executionListResponse,
     resourceType: 'job',
     invoke: (s, c) => s.listExecutions(id(c, 'job_id'), c.query, c.context),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     pattern: '/jobs/{job_id}/retention/apply',
     action: 'retention.apply',
     summary: 'Apply the job’s retention policy now (`dry_run` lists what would be deleted)',
     mutating: true,
+    rateLimit: 'retention_apply',
     query: applyRetentionOptionsSchema,
     body: applyRetentionOptionsSchema,
     bodyOptional: true,
     status: 200,
+    response: responses.retentionResponse,
     resourceType: 'job',
     invoke: (s, c) => {
-      const fromBody = (c.body as { dry_run?: boolean | string } | undefined)?.dry_run;
-      const dryRun = fromBody ?? c.query.dry_run ?? false;
-      return s.applyRetention(id(c, 'job_id'), { dry_run: dryRun === true || dryRun === 'true' }, c.context);
+      // The body's `dry_run` wins when it was sent; the parsed body defaults it to false, so ask
+      // the raw one whether it was.
+      const sent = c.raw.body;
+      const inBody = typeof sent === 'object' && sent !== null && 'dry_run' in sent;
+      const dryRun = inBody ? c.body.dry_run : c.query.dry_run;
+      return s.applyRetention(id(c, 'job_id'), { dry_run: dryRun }, c.context);
     },
-  },
-  {
+  }),
+  route({
     method: 'POST',
     pattern: '/executions/{execution_id}/cancel',
     action: 'execution.cancel',
     summary: 'Cancel a queued or running execution',
     mutating: true,
+    rateLimit: 'execution_cancel',
     query: emptyQuerySchema,
     body: emptyBodySchema,
     bodyOptional: true,
@@ -200,8 +228,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.executionResponse,
     resourceType: 'execution',
     invoke: (s, c) => s.cancelExecution(id(c, 'execution_id'), c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/files',
     action: 'backup.list',
@@ -212,8 +240,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.filesResponse,
     resourceType: 'backup',
     invoke: (s, c) => s.listBackups(c.query, c.context),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     pattern: '/restores',
     action: 'restore.create',
@@ -227,8 +255,8 @@ export const ROUTES: readonly RouteSpec[] = [
     resourceType: 'restore',
     targetFrom: 'restore_id',
     invoke: (s, c) => s.createRestore(c.body, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/restores/{restore_id}/status',
     action: 'restore.status',
@@ -239,8 +267,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.restoreStatusResponse,
     resourceType: 'restore',
     invoke: (s, c) => s.getRestoreStatus(id(c, 'restore_id'), c.context),
-  },
-  {
+  }),
+  route({
     method: 'POST',
     pattern: '/backups/{backup_id}/verify',
     action: 'backup.verify',
@@ -254,8 +282,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.verificationResponse,
     resourceType: 'backup',
     invoke: (s, c) => s.verifyBackup(id(c, 'backup_id'), c.body, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/verifications/{verification_id}',
     action: 'verification.get',
@@ -266,8 +294,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.verificationResponse,
     resourceType: 'verification',
     invoke: (s, c) => s.getVerification(id(c, 'verification_id'), c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/analytics',
     action: 'analytics.get',
@@ -278,8 +306,8 @@ export const ROUTES: readonly RouteSpec[] = [
     response: responses.analyticsResponse,
     resourceType: 'analytics',
     invoke: (s, c) => s.getAnalytics(c.query, c.context),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/health',
     action: 'health',
@@ -287,10 +315,11 @@ export const ROUTES: readonly RouteSpec[] = [
     mutating: false,
     query: emptyQuerySchema,
     status: 200,
+    response: responses.healthResponse,
     resourceType: 'service',
     invoke: (s) => s.health(),
-  },
-  {
+  }),
+  route({
     method: 'GET',
     pattern: '/openapi.json',
     action: 'openapi',
@@ -301,7 +330,7 @@ export const ROUTES: readonly RouteSpec[] = [
     resourceType: 'service',
     // Answered by the handler itself (it knows the mount prefix).
     invoke: async () => undefined,
-  },
+  }),
 ];
 
 export interface RouteMatch {
@@ -309,15 +338,21 @@ export interface RouteMatch {
   params: Record<string, string>;
 }
 
+/** The path exists, but not under the request's method. */
+export interface MethodMismatch {
+  /** The methods the path answers, in route order. */
+  allowed: string[];
+}
+
 /** `/jobs/{job_id}/status` → segments; `{…}` segments capture. */
 const COMPILED = ROUTES.map((route) => ({ route, segments: route.pattern.split('/').slice(1) }));
 
 /**
  * Finds the route for `method` and already-decoded path `segments`.
- * @returns the match, `'method'` when the path exists under another method, or null.
+ * @returns the match, the path's methods when it exists under other methods only, or null.
  */
-export function matchRoute(method: string, segments: readonly string[]): RouteMatch | 'method' | null {
-  let pathExists = false;
+export function matchRoute(method: string, segments: readonly string[]): RouteMatch | MethodMismatch | null {
+  const allowed: string[] = [];
   for (const { route, segments: pattern } of COMPILED) {
     if (pattern.length !== segments.length) continue;
     const params: Record<string, string> = {};
@@ -331,7 +366,7 @@ export function matchRoute(method: string, segments: readonly string[]): RouteMa
     });
     if (!ok) continue;
     if (route.method === method) return { route, params };
-    pathExists = true;
+    if (!allowed.includes(route.method)) allowed.push(route.method);
   }
-  return pathExists ? 'method' : null;
+  return allowed.length > 0 ? { allowed } : null;
 }

@@ -1,8 +1,9 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
 import { BackupError } from '../errors.js';
+import { COMPRESSION_LEVELS } from './compression-levels.js';
 import type { CompressionAlgorithm } from './manifest.js';
+import { zstdNapi } from './zstd-module.js';
 
 export interface CompressionSetting {
   algorithm: CompressionAlgorithm;
@@ -20,13 +21,10 @@ export const COMPRESSION_IDS: Readonly<Record<CompressionAlgorithm, number>> = O
 
 const BY_ID: ReadonlyArray<CompressionAlgorithm> = ['none', 'gzip', 'brotli', 'zstd'];
 
+// Bounds and defaults live in compression-levels.ts, shared with job validation.
 const LEVELS: Readonly<Record<CompressionAlgorithm, { min: number; max: number; default: number }>> = {
   none: { min: 0, max: 0, default: 0 },
-  gzip: { min: 1, max: 9, default: 6 },
-  brotli: { min: 0, max: 11, default: 4 },
-  // Measured on COPY text in ~1 MiB chunks (bench/dataset): level 1 is ~1.7× faster than 3 AND
-  // ~5% smaller (215.8 vs 228.0 MB for the 1.2 GB dataset); 2 is between, 4–5 are larger still.
-  zstd: { min: 1, max: 19, default: 1 },
+  ...COMPRESSION_LEVELS,
 };
 
 const gzip = promisify(zlib.gzip);
@@ -67,6 +65,7 @@ export function normalizeCompression(setting: CompressionSetting): Required<Comp
 /**
  * Compresses one chunk. gzip and brotli run on the libuv threadpool (async zlib); zstd-napi
  * is synchronous but several times faster than either.
+ * @throws BackupError `not_implemented` for zstd when zstd-napi is not installed.
  */
 export async function compressBuffer(
   data: Uint8Array,
@@ -85,20 +84,23 @@ export async function compressBuffer(
         },
       });
     case 'zstd':
-      return zstdCompress(data, { compressionLevel: setting.level });
+      return zstdNapi().compress(data, { compressionLevel: setting.level });
   }
 }
 
 /**
  * Reverses {@link compressBuffer}. `maxOutput` bounds the result (a decompression bomb in a
  * tampered object fails instead of exhausting memory).
- * @throws BackupError `integrity_error` when the data does not decompress.
+ * @throws BackupError `integrity_error` when the data does not decompress; `not_implemented`
+ *   for zstd when zstd-napi is not installed.
  */
 export async function decompressBuffer(
   data: Uint8Array,
   algorithm: CompressionAlgorithm,
   maxOutput: number,
 ): Promise<Buffer> {
+  // Loaded outside the try: a missing module is not damaged data.
+  const zstd = algorithm === 'zstd' ? zstdNapi() : null;
   try {
     let out: Buffer;
     switch (algorithm) {
@@ -112,7 +114,7 @@ export async function decompressBuffer(
         out = await brotliDecompress(data, { maxOutputLength: maxOutput });
         break;
       case 'zstd':
-        out = zstdDecompress(data);
+        out = zstd!.decompress(data);
         break;
     }
     if (out.length > maxOutput) throw new RangeError('decompressed data exceeds the limit');

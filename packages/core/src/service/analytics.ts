@@ -1,5 +1,5 @@
 import type { AnalyticsAggregates } from '../catalog/catalog-repository.js';
-import type { View } from './backup-service.js';
+import type { AnalyticsView } from './schemas/views/index.js';
 
 /** USD per GiB-month by destination type and storage class (list prices; override with `storagePrices`). */
 export const DEFAULT_STORAGE_PRICES: Record<string, Record<string, number>> = {
@@ -42,11 +42,11 @@ export function monthlyCost(
 }
 
 /**
- * One job's row: the spec's fields, then (issue 7) counts, total duration, throughput, dedup
+ * One job's row: backups, success rate, averages, then counts, total duration, throughput, dedup
  * and compression. Every size/duration figure is over successful backups only (a failed run
  * stores nothing and has no meaningful duration), so averages divide by the successful count.
  */
-function jobRow(job: AnalyticsAggregates['job_breakdown'][number]): View {
+function jobRow(job: AnalyticsAggregates['job_breakdown'][number]): AnalyticsView['job_breakdown'][number] {
   return {
     job_id: job.job_id,
     job_name: job.job_name,
@@ -64,17 +64,17 @@ function jobRow(job: AnalyticsAggregates['job_breakdown'][number]): View {
       job.total_size > 0
         ? Math.max(0, Math.round((1 - job.new_bytes / job.total_size) * 10_000) / 10_000)
         : 0,
-    // Stored / logical, as the spec's per-backup compression_ratio.
+    // Stored / logical, as each backup's compression_ratio.
     compression_ratio: ratio(job.total_size, job.logical_size),
   };
 }
 
-/** The spec's analytics response from the catalog's aggregates. */
+/** The analytics response (`GET /backup/analytics`) from the catalog's aggregates. */
 export function analyticsView(
   aggregates: AnalyticsAggregates,
   generatedAt: string,
   prices: Record<string, Record<string, number>> = DEFAULT_STORAGE_PRICES,
-): View {
+): AnalyticsView {
   const storage = new Map<string, { total_size: number; backup_count: number; cost: number }>();
   for (const row of aggregates.storage_breakdown) {
     const current = storage.get(row.destination) ?? { total_size: 0, backup_count: 0, cost: 0 };

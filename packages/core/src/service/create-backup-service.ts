@@ -8,21 +8,53 @@ import type { KeyProvider } from '../keys/key-provider.js';
 import { LocalKeyProvider } from '../keys/local-key-provider.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Scheduler } from '../schedule/scheduler.js';
+import type { AccessPolicy } from '../security/access-policy.js';
 import type { SourceKind } from '../sources/backup-source.js';
+import { defaultSourceKinds } from '../sources/default-kinds.js';
 import type { DestinationConfig, StorageDriverFactory } from '../storage/storage-driver.js';
 import { type Clock, systemClock } from '../util/clock.js';
-import type { BackupService, CallContext, View } from './backup-service.js';
-import { defaultSourceKinds } from './default-source-kinds.js';
+import { AccessGuard } from './access-guard.js';
+import type { BackupService, CallContext, WaitForOptions, WaitForResult } from './backup-service.js';
 import type { BackupServiceEvents } from './events.js';
 import { createServiceScheduler, startExecution } from './execution-scheduler.js';
 import * as jobs from './job-operations.js';
 import { defaultInstanceId, failOrphanedExecutions } from './recovery.js';
+import type { ExecuteJobInput, ListExecutionsQueryInput } from './schemas/execute.js';
+import type { CreateJobInput, ListJobsQueryInput, UpdateJobInput } from './schemas/job.js';
+import {
+  type AnalyticsQueryInput,
+  type ApplyRetentionOptionsInput,
+  type JobStatusQueryInput,
+  jobStatusQuerySchema,
+  type ListBackupsQueryInput,
+} from './schemas/queries.js';
+import type { CreateRestoreInput } from './schemas/restore.js';
+import type { VerifyBackupInput } from './schemas/verify.js';
+import type {
+  AnalyticsView,
+  BackupFileList,
+  CatalogRebuildResult,
+  ExecutionId,
+  ExecutionList,
+  ExecutionView,
+  HealthView,
+  JobList,
+  JobStatusView,
+  JobView,
+  RestoreId,
+  RestoreStatusView,
+  RestoreView,
+  RetentionResult,
+  VerificationId,
+  VerificationView,
+} from './schemas/views/index.js';
 import type { SecretSealer } from './secrets.js';
 import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
 import { ServiceOperations } from './service-operations.js';
 import { SourceRegistry } from './source-registry.js';
 import { recoverFromStorage } from './storage-recovery.js';
 import { StorageRegistry } from './storage-registry.js';
+import { parseInput } from './validate.js';
 import { executionView, jobView } from './views.js';
 import { WorkTracker } from './work-tracker.js';
 
@@ -37,6 +69,13 @@ export interface BackupServiceOptions {
     /** Driver factories by destination type (`s3`, `azure`, `gcs`, your own). */
     drivers?: Record<string, StorageDriverFactory>;
   };
+  /**
+   * What jobs and restores may touch (see `AccessPolicy`). Default: no directory is readable
+   * or writable (directory backups and restores are refused until roots are named), no
+   * per-job storage endpoint, any database server, schedules at most once a minute, two
+   * restores and two verifications at once.
+   */
+  access?: AccessPolicy;
   /** Master keys by `key_id`. Default: `LocalKeyProvider.fromEnv(process.env.BACKUPKIT_KEYS)`. */
   keys?: KeyProvider;
   /** 32 bytes sealing connection strings in the catalog. Default: `<dataDir>/secret.key`, created once. */
@@ -105,15 +144,17 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     this.#options = options;
     const dataDir = path.resolve(options.dataDir ?? './.backupkit');
     this.#ownsCatalog = options.catalog === undefined;
+    const storage = new StorageRegistry(
+      options.storage?.localRoot ?? path.join(dataDir, 'storage'),
+      options.storage?.drivers,
+    );
     this.#context = {
       catalog: options.catalog ?? createSqliteCatalog({ path: path.join(dataDir, 'catalog.db') }),
       clock: options.clock ?? systemClock,
       keys: options.keys ?? LocalKeyProvider.fromEnv(process.env.BACKUPKIT_KEYS ?? ''),
       sealer: options.secretSealer ?? null,
-      storage: new StorageRegistry(
-        options.storage?.localRoot ?? path.join(dataDir, 'storage'),
-        options.storage?.drivers,
-      ),
+      storage,
+      access: new AccessGuard(options.access, [dataDir, storage.localRoot]),
       sources: new SourceRegistry(options.sources ?? defaultSourceKinds()),
       events: this,
       logger: options.logger ?? silentLogger,
@@ -164,65 +205,84 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     return run(this.#ctx());
   }
 
-  createJob(input: unknown, call?: CallContext): Promise<View> {
+  createJob(input: CreateJobInput, call?: CallContext): Promise<JobView> {
     return this.#call((c) => jobs.createJob(c, input, call));
   }
-  getJob(jobId: string): Promise<View> {
-    return this.#call(async (c) => jobView(await jobs.loadJob(c, jobId)));
+  getJob(jobId: string, call?: CallContext): Promise<JobView> {
+    return this.#call(async (c) => jobView(await jobs.loadJob(c, jobId, call)));
   }
-  listJobs(query?: unknown): Promise<View> {
-    return this.#call((c) => jobs.listJobs(c, query));
+  listJobs(query?: ListJobsQueryInput, call?: CallContext): Promise<JobList> {
+    return this.#call((c) => jobs.listJobs(c, query, call));
   }
-  updateJob(jobId: string, patch: unknown): Promise<View> {
-    return this.#call((c) => jobs.updateJob(c, jobId, patch));
+  updateJob(jobId: string, patch: UpdateJobInput, call?: CallContext): Promise<JobView> {
+    return this.#call((c) => jobs.updateJob(c, jobId, patch, call));
   }
-  deleteJob(jobId: string): Promise<void> {
-    return this.#call((c) => jobs.deleteJob(c, jobId));
+  deleteJob(jobId: string, call?: CallContext): Promise<void> {
+    return this.#call((c) => jobs.deleteJob(c, jobId, call));
   }
 
-  executeJob(jobId: string, input?: unknown, call: CallContext = {}): Promise<View> {
+  executeJob(jobId: string, input?: ExecuteJobInput, call: CallContext = {}): Promise<ExecutionView> {
     return this.#call(async (c) =>
       executionView(await startExecution(c, this.#scheduler, jobId, input, call)),
     );
   }
 
-  getJobStatus(jobId: string, query?: { execution_id?: string }): Promise<View> {
-    return this.#call(() => this.#ops.jobStatus(jobId, query?.execution_id));
+  getJobStatus(jobId: string, query?: JobStatusQueryInput, call: CallContext = {}): Promise<JobStatusView> {
+    return this.#call(() => {
+      const { execution_id } = parseInput(jobStatusQuerySchema, query ?? {});
+      return this.#ops.jobStatus(jobId, execution_id, call);
+    });
   }
-  listExecutions(jobId: string, query?: unknown): Promise<View> {
-    return this.#call(() => this.#ops.listExecutions(jobId, query));
+  listExecutions(
+    jobId: string,
+    query?: ListExecutionsQueryInput,
+    call: CallContext = {},
+  ): Promise<ExecutionList> {
+    return this.#call(() => this.#ops.listExecutions(jobId, query, call));
   }
-  cancelExecution(executionId: string): Promise<View> {
-    return this.#call(() => this.#ops.cancelExecution(executionId));
+  cancelExecution(executionId: string, call: CallContext = {}): Promise<ExecutionView> {
+    return this.#call(() => this.#ops.cancelExecution(executionId, call));
   }
-  listBackups(query?: unknown): Promise<View> {
-    return this.#call(() => this.#ops.listBackups(query));
+  listBackups(query?: ListBackupsQueryInput, call: CallContext = {}): Promise<BackupFileList> {
+    return this.#call(() => this.#ops.listBackups(query, call));
   }
-  createRestore(input: unknown, call: CallContext = {}): Promise<View> {
+  createRestore(input: CreateRestoreInput, call: CallContext = {}): Promise<RestoreView> {
     return this.#call(() => this.#ops.createRestore(input, call));
   }
-  getRestoreStatus(restoreId: string): Promise<View> {
-    return this.#call(() => this.#ops.restoreStatus(restoreId));
+  getRestoreStatus(restoreId: string, call: CallContext = {}): Promise<RestoreStatusView> {
+    return this.#call(() => this.#ops.restoreStatus(restoreId, call));
   }
-  verifyBackup(backupId: string, input?: unknown, call: CallContext = {}): Promise<View> {
+  verifyBackup(
+    backupId: string,
+    input?: VerifyBackupInput,
+    call: CallContext = {},
+  ): Promise<VerificationView> {
     return this.#call(() => this.#ops.verifyBackup(backupId, input, call));
   }
-  getVerification(verificationId: string): Promise<View> {
-    return this.#call(() => this.#ops.verification(verificationId));
+  getVerification(verificationId: string, call: CallContext = {}): Promise<VerificationView> {
+    return this.#call(() => this.#ops.verification(verificationId, call));
   }
-  getAnalytics(query?: unknown): Promise<View> {
-    return this.#call(() => this.#ops.analytics(query));
+  getAnalytics(query?: AnalyticsQueryInput, call: CallContext = {}): Promise<AnalyticsView> {
+    return this.#call(() => this.#ops.analytics(query, call));
   }
-  applyRetention(jobId: string, options?: { dry_run?: boolean }): Promise<View> {
-    return this.#call(() => this.#ops.applyRetention(jobId, options));
+  applyRetention(
+    jobId: string,
+    options?: ApplyRetentionOptionsInput,
+    call: CallContext = {},
+  ): Promise<RetentionResult> {
+    return this.#call(() => this.#ops.applyRetention(jobId, options, call));
   }
-  health(): Promise<View> {
+  health(): Promise<HealthView> {
     return this.#call(() => this.#ops.health());
   }
-  waitFor(id: string, options: { timeoutMs?: number } = {}): Promise<View> {
-    return this.#call(() => this.#ops.waitFor(id, options.timeoutMs));
+  waitFor(id: ExecutionId, options?: WaitForOptions, call?: CallContext): Promise<JobStatusView>;
+  waitFor(id: RestoreId, options?: WaitForOptions, call?: CallContext): Promise<RestoreStatusView>;
+  waitFor(id: VerificationId, options?: WaitForOptions, call?: CallContext): Promise<VerificationView>;
+  waitFor(id: string, options?: WaitForOptions, call?: CallContext): Promise<WaitForResult>;
+  waitFor(id: string, options: WaitForOptions = {}, call: CallContext = {}): Promise<WaitForResult> {
+    return this.#call(() => this.#ops.waitFor(id, options.timeoutMs, call));
   }
-  rebuildCatalog(options: { destinations?: DestinationConfig[] } = {}): Promise<View> {
+  rebuildCatalog(options: { destinations?: DestinationConfig[] } = {}): Promise<CatalogRebuildResult> {
     return this.#call(async () => ({ ...(await recoverFromStorage(this.#ctx(), options)) }));
   }
 

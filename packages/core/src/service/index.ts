@@ -4,4 +4,4 @@ export { type BackupServiceOptions, createBackupService } from './create-backup-
 export type * from './events.js';
 export * from './schemas/index.js';
 export type { ServiceLogger } from './service-context.js';
-export { describeIssues, parseInput, validationError } from './validate.js';
+export { describeIssues, parseInput, safeParseInput, validationError } from './validate.js';

@@ -41,7 +41,10 @@ function normalizeSchedule(input: CreateJobParsed['schedule']): Json | null {
   return out;
 }
 
-/** Fills the defaults the spec leaves open (zstd-3 compression, no encryption, verify after each run). */
+/**
+ * Fills the defaults of what a request leaves out (zstd at its default level, no encryption, verify
+ * after each run).
+ */
 export function normalizeJob(parsed: CreateJobParsed): JobConfig {
   const encryption: JobConfig['encryption'] = parsed.encryption?.enabled
     ? {

@@ -6,7 +6,21 @@ import type {
   RestoreRecord,
   VerificationRecord,
 } from '../catalog/records.js';
-import type { View } from './backup-service.js';
+import type {
+  BackupFileView,
+  BackupResultView,
+  BackupVerificationView,
+  ErrorBlock,
+  ExecutionView,
+  JobStatusView,
+  JobView,
+  RestoreResultBlock,
+  RestoreStatusView,
+  RestoreVerificationBlock,
+  RestoreView,
+  VerificationOutcome,
+  VerificationView,
+} from './schemas/views/index.js';
 import { maskSecrets } from './secrets.js';
 
 /** Seconds between two ISO times (to the millisecond), or null while either is missing. */
@@ -15,12 +29,28 @@ export function durationSeconds(start: string | null, end: string | null): numbe
   return Math.max(0, Math.round(new Date(end).getTime() - new Date(start).getTime()) / 1000);
 }
 
-function errorView(error: ErrorInfo | null): View | null {
-  return error ? { code: error.code, message: error.message } : null;
+function errorView(error: ErrorInfo | null): ErrorBlock | null {
+  return error ? { code: error.code, message: error.message, details: error.details ?? {} } : null;
+}
+
+/**
+ * Execution, restore and verification ids are minted by this service (`newId`) and nowhere else,
+ * so their prefix is known; the views carry it in the type (see `BackupService.waitFor`).
+ */
+function minted<P extends 'exec' | 'restore' | 'verify'>(_prefix: P, id: string): `${P}_${string}` {
+  return id as `${P}_${string}`;
+}
+
+/**
+ * JSON the runners stored in the catalog (restore results and checks, verification outcomes), in
+ * the shape they wrote it; the records type it only as a JSON object.
+ */
+function stored<T>(value: Record<string, unknown> | null): T | null {
+  return value as T | null;
 }
 
 /** `POST /backup/jobs` response shape. Connection strings masked, sealed blobs dropped. */
-export function jobView(job: JobRecord): View {
+export function jobView(job: JobRecord): JobView {
   return {
     job_id: job.job_id,
     job_name: job.job_name,
@@ -44,9 +74,9 @@ export function jobView(job: JobRecord): View {
 }
 
 /** `POST /backup/jobs/{job_id}/execute` response shape (plus when it ended, for listings). */
-export function executionView(execution: ExecutionRecord): View {
+export function executionView(execution: ExecutionRecord): ExecutionView {
   return {
-    execution_id: execution.execution_id,
+    execution_id: minted('exec', execution.execution_id),
     job_id: execution.job_id,
     status: execution.status,
     progress: execution.progress,
@@ -63,7 +93,7 @@ export function executionView(execution: ExecutionRecord): View {
 }
 
 /** The `result` of a job status: the backup this run produced. */
-export function backupResultView(backup: BackupRecord): View {
+export function backupResultView(backup: BackupRecord): BackupResultView {
   return {
     backup_id: backup.backup_id,
     file_path: backup.file_path,
@@ -79,7 +109,7 @@ export function backupResultView(backup: BackupRecord): View {
  * The `verification` block of a job status. A backup nobody verified (verification disabled or
  * skipped for the run) still gets the block, with status `not_verified`, so the shape is stable.
  */
-export function backupVerificationView(verification: VerificationRecord | null): View {
+export function backupVerificationView(verification: VerificationRecord | null): BackupVerificationView {
   if (!verification) {
     return {
       status: 'not_verified',
@@ -107,7 +137,7 @@ export function jobStatusView(
   backup: BackupRecord | null,
   verification: VerificationRecord | null,
   now: string,
-): View {
+): JobStatusView {
   if (!execution) {
     return {
       job_id: job.job_id,
@@ -127,7 +157,7 @@ export function jobStatusView(
   return {
     job_id: job.job_id,
     status: execution.status,
-    execution_id: execution.execution_id,
+    execution_id: minted('exec', execution.execution_id),
     progress: execution.progress,
     started_at: execution.started_at,
     completed_at: execution.completed_at,
@@ -142,7 +172,7 @@ export function jobStatusView(
 }
 
 /** One entry of `GET /backup/files`. */
-export function backupFileView(backup: BackupRecord): View {
+export function backupFileView(backup: BackupRecord): BackupFileView {
   return {
     backup_id: backup.backup_id,
     job_id: backup.job_id,
@@ -167,9 +197,9 @@ export function backupFileView(backup: BackupRecord): View {
 }
 
 /** `POST /backup/restores` response shape. */
-export function restoreView(restore: RestoreRecord): View {
+export function restoreView(restore: RestoreRecord): RestoreView {
   return {
-    restore_id: restore.restore_id,
+    restore_id: minted('restore', restore.restore_id),
     restore_name: restore.restore_name,
     description: restore.description,
     backup_id: restore.backup_id,
@@ -186,26 +216,27 @@ export function restoreView(restore: RestoreRecord): View {
 }
 
 /** `GET /backup/restores/{restore_id}/status` response shape. */
-export function restoreStatusView(restore: RestoreRecord, now: string): View {
+export function restoreStatusView(restore: RestoreRecord, now: string): RestoreStatusView {
   const running = restore.status === 'running' || restore.status === 'queued';
   return {
-    restore_id: restore.restore_id,
+    restore_id: minted('restore', restore.restore_id),
     backup_id: restore.backup_id,
     status: restore.status,
     progress: restore.progress,
     started_at: restore.started_at,
     completed_at: restore.completed_at,
     duration: durationSeconds(restore.started_at, running ? now : restore.completed_at),
-    result: restore.result,
-    verification: restore.verification,
+    estimated_completion: running ? (restore.estimated_completion ?? null) : null,
+    result: stored<RestoreResultBlock>(restore.result),
+    verification: stored<RestoreVerificationBlock>(restore.verification),
     error: errorView(restore.error),
   };
 }
 
 /** `POST /backup/backups/{backup_id}/verify` response shape, plus the outcome once known. */
-export function verificationView(verification: VerificationRecord): View {
+export function verificationView(verification: VerificationRecord): VerificationView {
   return {
-    verification_id: verification.verification_id,
+    verification_id: minted('verify', verification.verification_id),
     backup_id: verification.backup_id,
     verification_type: verification.verification_type,
     status: verification.status,
@@ -217,7 +248,8 @@ export function verificationView(verification: VerificationRecord): View {
     test_restore: verification.test_restore,
     test_restore_options: verification.test_restore_options,
     completed_at: verification.completed_at,
-    result: verification.result,
+    result: stored<VerificationOutcome>(verification.result),
+    // `code: message` text, as this view has always shown it; `result.error` holds the details.
     error: verification.error,
   };
 }

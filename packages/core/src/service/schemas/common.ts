@@ -1,12 +1,8 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 
-/** Compression levels each algorithm accepts (inclusive). `none` takes no level. */
-export const COMPRESSION_LEVELS = {
-  gzip: { min: 1, max: 9, default: 6 },
-  brotli: { min: 0, max: 11, default: 4 },
-  zstd: { min: 1, max: 19, default: 3 },
-} as const;
+// Algorithms, level ranges and defaults are shared with the repository (one home for them).
+export { COMPRESSION_ALGORITHMS, COMPRESSION_LEVELS } from '../../repository/compression-levels.js';
 
 export const FREQUENCIES = ['hourly', 'daily', 'weekly', 'monthly'] as const;
 
@@ -64,8 +60,17 @@ export const notificationsSchema = z.strictObject({
   recipients: z.array(emailSchema).max(100).default([]),
 });
 
+const settingScalar = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()], {
+  error: 'must be a string, number, boolean or null, or a list of them',
+});
+
+/** A driver-specific destination setting: a scalar or a short list of scalars, never an object. */
+export const destinationSettingSchema = z.union([settingScalar, z.array(settingScalar).max(100)], {
+  error: 'must be a string, number, boolean or null, or a list of them',
+});
+
 /** A glob or name list (tables, include/exclude patterns). */
-export const nameList = () => z.array(nonEmptyString(500)).max(10_000);
+export const nameList = () => z.array(nonEmptyString(256)).max(1_000);
 
 /** `key_id` values name master keys; they are never key material. */
 export const keyIdSchema = z
@@ -97,7 +102,7 @@ export function typeVariantsDoc(
 /**
  * An object switched on `type`: the built-in types are checked field by field; any other `type`
  * passes through to the service, which answers `invalid_backup_config` unless a kind is
- * registered for it (API.md: an unknown type is unusable configuration, not a schema violation).
+ * registered for it (an unknown type is unusable configuration, 400, not a schema violation, 422).
  */
 export function typeDispatchedSchema(
   builtIns: Readonly<Record<string, z.ZodType>>,

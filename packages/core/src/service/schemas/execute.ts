@@ -31,9 +31,10 @@ export const executeJobSchema = z.strictObject({
 
 export const listExecutionsQuerySchema = z.strictObject({
   status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number<number | string>().int().min(1).max(500).default(50),
+  offset: z.coerce.number<number | string>().int().min(0).default(0),
 });
 
 export type ExecuteJobInput = z.input<typeof executeJobSchema>;
 export type ExecuteJobParsed = z.output<typeof executeJobSchema>;
+export type ListExecutionsQueryInput = z.input<typeof listExecutionsQuerySchema>;

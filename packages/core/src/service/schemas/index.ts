@@ -1,4 +1,4 @@
-export { COMPRESSION_LEVELS, isValidTimeZone } from './common.js';
+export { COMPRESSION_ALGORITHMS, COMPRESSION_LEVELS, isValidTimeZone } from './common.js';
 export * from './execute.js';
 export * from './job.js';
 export {
@@ -13,3 +13,4 @@ export {
 export * from './queries.js';
 export * from './restore.js';
 export * from './verify.js';
+export * from './views/index.js';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { POSTGRES_SCHEMA_TYPES } from '../../sources/postgres/postgres-types.js';
 import {
+  COMPRESSION_ALGORITHMS,
   COMPRESSION_LEVELS,
+  destinationSettingSchema,
   FREQUENCIES,
   isValidCron,
   isValidTimeZone,
@@ -27,8 +30,13 @@ const databaseSourceFields = {
   exclude_tables: nameList().optional(),
 };
 
-export const databaseSourceSchema = z.strictObject({ type: z.literal('database'), ...databaseSourceFields });
-export const postgresSourceSchema = z.strictObject({ type: z.literal('postgres'), ...databaseSourceFields });
+/** One schema per PostgreSQL type that has one (the kind's other aliases are checked by the kind). */
+const databaseSourceSchemas = Object.fromEntries(
+  POSTGRES_SCHEMA_TYPES.map((type) => [
+    type,
+    z.strictObject({ type: z.literal(type), ...databaseSourceFields }),
+  ]),
+);
 export const filesystemSourceSchema = z.strictObject({
   type: z.literal('filesystem'),
   path: nonEmptyString(4096),
@@ -38,8 +46,7 @@ export const filesystemSourceSchema = z.strictObject({
 
 /** The built-in source kinds' schemas, by `type`; other types are checked by their registered kind. */
 export const BUILT_IN_SOURCE_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
-  database: databaseSourceSchema,
-  postgres: postgresSourceSchema,
+  ...databaseSourceSchemas,
   filesystem: filesystemSourceSchema,
 };
 
@@ -51,20 +58,23 @@ export const sourceSchema = typeDispatchedSchema(
 );
 
 /**
- * Destinations: the spec's fields, typed; driver-specific extras (endpoint, container, ...)
+ * Destinations: the documented common fields, typed; driver-specific extras (endpoint, container, ...)
  * pass through to the driver factory. Whether a driver exists for `type` is checked by the
  * service (`invalid_backup_config`), since drivers are registered at runtime.
  */
-export const destinationSchema = z.looseObject({
-  type: z
-    .string()
-    .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a storage type such as local, s3, azure or gcs' }),
-  bucket: nonEmptyString(255).optional(),
-  path: z.string().max(1024).optional(),
-  region: nonEmptyString(64).optional(),
-  encryption: nonEmptyString(64).optional(),
-  storage_class: nonEmptyString(64).optional(),
-});
+export const destinationSchema = z
+  .object({
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a storage type such as local, s3, azure or gcs' }),
+    bucket: nonEmptyString(255).optional(),
+    path: z.string().max(1024).optional(),
+    region: nonEmptyString(64).optional(),
+    encryption: nonEmptyString(64).optional(),
+    storage_class: nonEmptyString(64).optional(),
+  })
+  // Driver settings are flat: a nested document has no business in a destination.
+  .catchall(destinationSettingSchema);
 
 const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'must be HH:MM (24-hour)' });
 
@@ -76,9 +86,9 @@ function isCronShaped(value: string): boolean {
 
 /**
  * A schedule. A frequency that is neither a preset nor cron-shaped is a schema issue ("Invalid
- * schedule configuration", as the spec's 422 example shows); a cron expression that does not
+ * schedule configuration", a 422); a cron expression that does not
  * parse or a time zone that does not exist is unusable configuration (`invalid_backup_config`,
- * API.md), which the service reports naming the field.
+ * a 400), which the service reports naming the field.
  */
 export const scheduleSchema = z.strictObject({
   frequency: nonEmptyString(200).refine(
@@ -132,7 +142,7 @@ export const retentionSchema = z.strictObject({
 export const compressionSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    algorithm: z.enum(['none', 'gzip', 'brotli', 'zstd']).optional(),
+    algorithm: z.enum(COMPRESSION_ALGORITHMS).optional(),
     level: z.number().int({ error: 'must be a whole number' }).optional(),
   })
   .superRefine((value, ctx) => {

@@ -11,7 +11,7 @@ import {
   verificationSchema,
 } from './job-parts.js';
 
-/** `POST /backup/jobs`: the spec's request body. Unknown fields are rejected. */
+/** `POST /backup/jobs`: the request body. Unknown fields are rejected. */
 export const createJobSchema = z.strictObject({
   job_name: nonEmptyString(200),
   description: z.string().max(2000).nullish(),
@@ -50,10 +50,11 @@ export const updateJobSchema = z.strictObject({
 
 export const listJobsQuerySchema = z.strictObject({
   status: z.enum(['active', 'paused']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number<number | string>().int().min(1).max(500).default(50),
+  offset: z.coerce.number<number | string>().int().min(0).default(0),
 });
 
 export type CreateJobInput = z.input<typeof createJobSchema>;
 export type CreateJobParsed = z.output<typeof createJobSchema>;
 export type UpdateJobInput = z.input<typeof updateJobSchema>;
+export type ListJobsQueryInput = z.input<typeof listJobsQuerySchema>;

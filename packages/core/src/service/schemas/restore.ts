@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { POSTGRES_SCHEMA_TYPES } from '../../sources/postgres/postgres-types.js';
 import { nameList, nonEmptyString, notificationsSchema, typeDispatchedSchema } from './common.js';
 
 const connectionString = z
@@ -16,8 +17,13 @@ const databaseTargetFields = {
   create_missing_tables: z.boolean().default(true),
 };
 
-const databaseTargetSchema = z.strictObject({ type: z.literal('database'), ...databaseTargetFields });
-const postgresTargetSchema = z.strictObject({ type: z.literal('postgres'), ...databaseTargetFields });
+/** One schema per PostgreSQL type that has one (the kind's other aliases are checked by the kind). */
+const databaseTargetSchemas = Object.fromEntries(
+  POSTGRES_SCHEMA_TYPES.map((type) => [
+    type,
+    z.strictObject({ type: z.literal(type), ...databaseTargetFields }),
+  ]),
+);
 const filesystemTargetSchema = z.strictObject({
   type: z.literal('filesystem'),
   /** Directory to restore into. */
@@ -25,11 +31,12 @@ const filesystemTargetSchema = z.strictObject({
   /** Entry names or globs to restore (default: everything). */
   paths: nameList().optional(),
   overwrite_existing: z.boolean().default(false),
+  /** Create symlinks that lead outside the directory (also needs the host's `allowExternalSymlinks`). */
+  allow_external_symlinks: z.boolean().default(false),
 });
 
 const BUILT_IN_TARGET_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
-  database: databaseTargetSchema,
-  postgres: postgresTargetSchema,
+  ...databaseTargetSchemas,
   filesystem: filesystemTargetSchema,
 };
 
@@ -40,7 +47,7 @@ export const restoreDestinationSchema = typeDispatchedSchema(
   'A restore target of a source kind registered with the service; its own fields',
 );
 
-/** The spec's informational `source` (where the backup came from); secrets are sealed like a job's. */
+/** A restore's informational `source` (where the backup came from); secrets are sealed like a job's. */
 export const restoreSourceSchema = z.looseObject({
   type: z.string().min(1).max(32),
   connection_string: connectionString.optional(),
