@@ -8,6 +8,7 @@ import { COMPRESSION_LEVELS } from './schemas/common.js';
 import { type ExecuteJobParsed, executeJobSchema } from './schemas/execute.js';
 import type { ServiceContext } from './service-context.js';
 import { invalidConfig, parseInput } from './validate.js';
+import { durationSeconds } from './views.js';
 
 /** How a run was started (the scheduler passes `schedule` and the occurrence it claimed). */
 export interface ExecutionTrigger {
@@ -46,24 +47,32 @@ async function checkCustomParameters(
   }
 }
 
-/** Seconds a first run is assumed to take until the engine has measured its throughput. */
-const FIRST_RUN_ESTIMATE_SECONDS = 60;
-
 /**
- * ETA for a run that has not measured anything yet: the job's last backup took about as long;
- * a first run gets a nominal minute. Progress events and the status replace it with one derived
- * from measured throughput as soon as bytes flow.
+ * ETA for a run that has not measured anything yet: as long after `startedAt` as the job's
+ * last completed run took. Null for a first run: nothing is known until the engine has measured
+ * its rate, and progress updates then bring one.
  */
-async function initialEstimate(context: ServiceContext, jobId: string, startedAt: Date): Promise<string> {
-  const last = await context.catalog.listBackups({ job_id: jobId, status: 'completed', limit: 1, offset: 0 });
-  const seconds = last.items[0] ? Math.max(1, last.items[0].duration) : FIRST_RUN_ESTIMATE_SECONDS;
-  return new Date(startedAt.getTime() + seconds * 1000).toISOString();
+export async function initialEstimate(
+  context: ServiceContext,
+  jobId: string,
+  startedAt: Date,
+): Promise<string | null> {
+  const last = await context.catalog.listExecutions({
+    job_id: jobId,
+    status: ['completed'],
+    limit: 1,
+    offset: 0,
+  });
+  const run = last.items[0];
+  const seconds = run ? durationSeconds(run.started_at, run.completed_at) : null;
+  return seconds === null ? null : new Date(startedAt.getTime() + Math.max(1, seconds) * 1000).toISOString();
 }
 
 /**
  * Validates an execute request and builds the execution record (`queued`, no owner; the caller
  * marks it `running` with owner and lease when it takes a slot). Nothing is recorded here.
- * @throws BackupError `job_not_found`, `validation_failed`, `invalid_backup_config`.
+ * @throws BackupError `job_not_found` (also for a job `call` may not see), `validation_failed`,
+ * `invalid_backup_config`.
  */
 export async function prepareExecution(
   context: ServiceContext,
@@ -72,7 +81,7 @@ export async function prepareExecution(
   call: CallContext,
   trigger: ExecutionTrigger,
 ): Promise<{ execution: ExecutionRecord; options: ExecuteJobParsed; job: JobRecord }> {
-  const job = await loadJob(context, jobId);
+  const job = await loadJob(context, jobId, call);
   const options = parseInput(executeJobSchema, input ?? {});
   await checkCustomParameters(context, job, options);
   const now = context.clock.now();

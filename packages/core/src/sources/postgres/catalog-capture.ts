@@ -79,11 +79,20 @@ export async function captureTables(
       ORDER BY a.attrelid, a.attnum`,
     [oids],
   );
-  const constraints = await client.query<{ relid: number; name: string; type: string; definition: string }>(
-    `SELECT conrelid::int AS relid, conname AS name, contype AS type, pg_get_constraintdef(oid) AS definition
-       FROM pg_constraint
-      WHERE conrelid = ANY($1) AND contype IN ('p', 'u', 'c', 'f', 'x') AND conislocal
-      ORDER BY conrelid, conname`,
+  const constraints = await client.query<{
+    relid: number;
+    name: string;
+    type: string;
+    definition: string;
+    ref_schema: string | null;
+    ref_table: string | null;
+  }>(
+    `SELECT k.conrelid::int AS relid, k.conname AS name, k.contype AS type,
+            pg_get_constraintdef(k.oid) AS definition, rn.nspname AS ref_schema, r.relname AS ref_table
+       FROM pg_constraint k
+       LEFT JOIN pg_class r ON r.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+      WHERE k.conrelid = ANY($1) AND k.contype IN ('p', 'u', 'c', 'f', 'x') AND k.conislocal
+      ORDER BY k.conrelid, k.conname`,
     [oids],
   );
   const indexes = await client.query<{ relid: number; name: string; definition: string }>(
@@ -145,6 +154,9 @@ export async function captureTables(
           name: c.name,
           type: c.type as 'p' | 'u' | 'c' | 'f' | 'x',
           definition: c.definition,
+          ...(c.type === 'f' && c.ref_schema && c.ref_table
+            ? { references: { schema: c.ref_schema, table: c.ref_table } }
+            : {}),
         })),
       indexes: indexes.rows
         .filter((i) => i.relid === table.oid)
@@ -155,6 +167,7 @@ export async function captureTables(
         ),
       ].filter((s) => s !== ''),
       estimated_bytes: table.bytes,
+      relation_bytes: table.bytes,
       ...(table.unlogged ? { unlogged: true } : {}),
       ...(table.options.length > 0 ? { storage_options: table.options } : {}),
     };

@@ -80,7 +80,7 @@ function flag(value: unknown, fallback: boolean): boolean {
 }
 
 /**
- * Reads the spec's `destination` flags and `restore_options`.
+ * Reads a restore's `destination` flags and `restore_options`.
  * @throws BackupError `invalid_backup_config` for a missing connection string or bad values.
  */
 export function parseRestoreOptions(

@@ -16,7 +16,7 @@ import {
 import { copyFromSql } from './copy-format.js';
 import { copyFrom } from './copy-in-stream.js';
 import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './ddl.js';
-import { tableRestoreCost } from './restore-cost.js';
+import { finishRestoreCost, tableCost, tableRestoreCost } from './restore-cost.js';
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
 import { planRestore, type RestorePlan } from './restore-plan.js';
 import { RowCounter } from './row-counter.js';
@@ -33,7 +33,9 @@ import { buildTableObjects, type ObjectFailure } from './table-objects.js';
  * table are dropped, and put back afterwards (NOT VALID first, then validated), so no
  * TRUNCATE ever cascades into a table the user did not select and load order never matters.
  * A key that the restored data no longer satisfies stays in place as NOT VALID (it still
- * guards new rows) and is reported in `warnings`.
+ * guards new rows) and is reported in `warnings`. A created table's key that references a
+ * table neither restored nor in the target is not created (as `pg_restore -t` would not) and is
+ * reported in `warnings` too.
  */
 export class PostgresRestoreTarget implements RestoreTarget {
   readonly parallelism: number;
@@ -89,6 +91,11 @@ export class PostgresRestoreTarget implements RestoreTarget {
     return planned ? tableRestoreCost(planned, this.#options) : 0;
   }
 
+  /** See finishRestoreCost. */
+  finishCost(): number {
+    return this.#plan ? finishRestoreCost(this.#plan, this.#options) : 0;
+  }
+
   /**
    * Loads one table in one transaction (a failure rolls back: the table is as it was), then,
    * for a created table, builds its indexes and constraints; one that cannot be created is
@@ -134,7 +141,10 @@ export class PostgresRestoreTarget implements RestoreTarget {
           if (sql) await client.query(sql);
         }
       }
-      const counter = new RowCounter();
+      const cost = tableCost(planned, this.#options);
+      // The rows' parsing and inserting, spread over the bytes as they go in.
+      const perByte = entry.size > 0 ? cost.load / entry.size : 0;
+      const counter = new RowCounter({ onBytes: (n) => context.reportWork?.(n * perByte, entry.name) });
       const copy = client.query(copyFrom(copyFromSql(table)));
       await pipeline(content ?? emptyStream(), counter, copy, { signal: context.signal });
       const expected = table.row_count;
@@ -148,8 +158,13 @@ export class PostgresRestoreTarget implements RestoreTarget {
       await client.query('COMMIT');
       committed = true;
       this.#restored.set(entry.name, { rows: copy.rowCount, bytes: counter.bytes });
-      const failures = await buildTableObjects(client, planned, this.#options, context.signal, (pid) =>
-        this.#cancelBackend(pid),
+      const failures = await buildTableObjects(
+        client,
+        planned,
+        this.#options,
+        context.signal,
+        (pid) => this.#cancelBackend(pid),
+        () => context.reportWork?.(cost.perObject, entry.name),
       );
       this.#objectFailures.push(...failures);
       return { name: entry.name, records: copy.rowCount, bytes: counter.bytes };
@@ -203,6 +218,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
       connectionString: this.#connectionString,
       objectFailures: this.#objectFailures,
       ...(context.chunkRefsOf ? { chunkRefsOf: context.chunkRefsOf } : {}),
+      ...(context.reportWork ? { reportWork: context.reportWork } : {}),
     });
     this.#keysRestored = true;
     return result;

@@ -2,15 +2,22 @@ import { createHash, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { firstChunkDifference } from '../../engine/content-ids.js';
 import { BackupError } from '../../errors.js';
 import type { ChunkRef } from '../../repository/manifest.js';
 import type { RestoreRunContext } from '../backup-source.js';
+import { firstChunkDifference } from '../chunk-refs.js';
 import type { PostgresRestoreOptions } from './config.js';
 import { mapPgError, qualified, quoteIdent } from './connection.js';
 import { copyToSql } from './copy-format.js';
 import { CopyOutStream } from './copy-out-stream.js';
 import { addConstraintSql } from './ddl.js';
+import {
+  foreignKeysToCreate,
+  type PlannedForeignKey,
+  type SkippedForeignKey,
+  skippedKeyWarning,
+} from './foreign-key-targets.js';
+import { foreignKeyCost, verifyCost } from './restore-cost.js';
 import type { PlannedTable, RestorePlan } from './restore-plan.js';
 import type { ObjectFailure } from './table-objects.js';
 
@@ -89,11 +96,14 @@ export interface FinishArgs {
   chunkRefsOf?: RestoreRunContext['chunkRefsOf'];
   /** Indexes and constraints that could not be built when their table's data was in. */
   objectFailures: readonly ObjectFailure[];
+  /** Hears of work done, in the units finishRestoreCost priced it in. */
+  reportWork?: (units: number) => void;
 }
 
 /**
- * After all data: foreign keys of created tables and the dropped ones put back, sequences,
- * then verification. Each created table's own indexes and constraints were built as soon as
+ * After all data: foreign keys of created tables (those whose referenced table is restored or
+ * already in the target; the others are skipped with a warning, as `pg_restore -t` would not
+ * create them) and the dropped ones put back, sequences, then verification. Each created table's own indexes and constraints were built as soon as
  * its data was in (buildTableObjects); their failures come in `objectFailures`.
  */
 export async function finishRestore(args: FinishArgs): Promise<Record<string, unknown>> {
@@ -102,8 +112,8 @@ export async function finishRestore(args: FinishArgs): Promise<Record<string, un
   const created = done.filter((t) => !t.exists);
   const failures: ObjectFailure[] = [...args.objectFailures];
 
-  const addForeignKeys = async (t: PlannedTable, client: pg.PoolClient): Promise<void> => {
-    for (const c of t.table.constraints.filter((k) => k.type === 'f')) {
+  const addForeignKeys = async (keys: PlannedForeignKey[], client: pg.PoolClient): Promise<void> => {
+    for (const { table: t, constraint: c } of keys) {
       try {
         await client.query(addConstraintSql(t.table.schema, t.table.name, c.name, c.definition));
       } catch (error) {
@@ -113,26 +123,34 @@ export async function finishRestore(args: FinishArgs): Promise<Record<string, un
           message: (error as Error).message,
         });
       }
+      args.reportWork?.(foreignKeyCost(t));
     }
   };
 
   try {
+    let skipped: SkippedForeignKey[] = [];
     if (!options.skipConstraints) {
-      const referencing = created.filter((t) => t.table.constraints.some((c) => c.type === 'f'));
-      await forEachLimit(referencing, options.parallelism, async (t) => {
+      const keys = await foreignKeysToCreate(args.control, created);
+      skipped = keys.skipped;
+      const byTable = new Map<PlannedTable, PlannedForeignKey[]>();
+      for (const key of keys.create) byTable.set(key.table, [...(byTable.get(key.table) ?? []), key]);
+      await forEachLimit([...byTable.values()], options.parallelism, async (tableKeys) => {
         args.signal.throwIfAborted();
         const client = await pool.connect();
         try {
-          await addForeignKeys(t, client);
+          await addForeignKeys(tableKeys, client);
         } finally {
           client.release();
         }
       });
     }
-    const warnings = await readdForeignKeys(args.control, args.droppedKeys);
+    const warnings = [
+      ...skipped.map(skippedKeyWarning),
+      ...(await readdForeignKeys(args.control, args.droppedKeys)),
+    ];
     await setSequences(args.control, plan, done);
 
-    const objects = await checkObjects(args, done);
+    const objects = await checkObjects(args, done, skipped);
     if (options.verifyAfterRestore) await verifyData(args, done);
     const dataVerified = options.verifyAfterRestore;
     const verification = {
@@ -233,19 +251,20 @@ async function verifyData(args: FinishArgs, tables: PlannedTable[]): Promise<voi
   await forEachLimit(tables, args.options.parallelism, async (t) => {
     const client = await args.pool.connect();
     let broken: Error | undefined;
+    const onBytes = (n: number): void => args.reportWork?.(verifyCost(n));
     try {
       const copy = client.query(new CopyOutStream(copyToSql(t.table)));
       let differs: string | null = null;
       if (t.entry.sha256 !== undefined) {
         const hash = createHash('sha256');
-        await pipeline(copy, hashingSink(hash), { signal: args.signal });
+        await pipeline(copy, hashingSink(hash, onBytes), { signal: args.signal });
         if (hash.digest('hex') !== t.entry.sha256) differs = 'content checksum differs from the backup';
       } else if (args.chunkRefsOf) {
-        const refs = await args.chunkRefsOf(copy, args.signal);
+        const refs = await args.chunkRefsOf(counted(copy, onBytes), args.signal);
         const at = firstChunkDifference(refs, t.entry.chunks);
         if (at >= 0) differs = `content differs from the backup from byte ${offsetOf(t.entry.chunks, at)} on`;
       } else {
-        await pipeline(copy, hashingSink(null), { signal: args.signal });
+        await pipeline(copy, hashingSink(null, onBytes), { signal: args.signal });
       }
       // The row count arrives with CommandComplete, after the data: a query queued behind the
       // COPY resolves once pg has processed it.
@@ -275,10 +294,14 @@ async function verifyData(args: FinishArgs, tables: PlannedTable[]): Promise<voi
   }
 }
 
-/** Every constraint and index the backup has for a created table exists and is valid. */
+/**
+ * Every constraint and index the backup has for a created table exists and is valid (foreign
+ * keys left out on purpose, `skipped`, excepted).
+ */
 async function checkObjects(
   args: FinishArgs,
   tables: PlannedTable[],
+  skipped: readonly SkippedForeignKey[],
 ): Promise<{ constraints: boolean; indexes: boolean }> {
   const created = tables.filter((t) => !t.exists);
   const { rows } = await args.control.query<{ table: string; name: string; kind: string; ok: boolean }>(
@@ -296,22 +319,36 @@ async function checkObjects(
     rows.some(
       (r) => r.kind === kind && r.name === name && r.ok && r.table === `${t.table.schema}.${t.table.name}`,
     );
+  const left = (t: PlannedTable, name: string): boolean =>
+    skipped.some((k) => k.table === t.entry.name && k.constraint === name);
   const constraintsOk =
     args.options.skipConstraints ||
-    created.every((t) => t.table.constraints.every((c) => has(t, 'constraint', c.name)));
+    created.every((t) => t.table.constraints.every((c) => left(t, c.name) || has(t, 'constraint', c.name)));
   const indexesOk =
     args.options.skipIndexes || created.every((t) => t.table.indexes.every((i) => has(t, 'index', i.name)));
   return { constraints: constraintsOk, indexes: indexesOk };
 }
 
-/** A sink that adds what it is given to `hash` (or just drains it). */
-function hashingSink(hash: Hash | null): Writable {
+/** A sink that adds what it is given to `hash` (or just drains it), telling `onBytes` how much. */
+function hashingSink(hash: Hash | null, onBytes: (bytes: number) => void): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       hash?.update(chunk);
+      onBytes(chunk.length);
       callback();
     },
   });
+}
+
+/** `source` as it is, telling `onBytes` the size of each piece. */
+async function* counted(
+  source: AsyncIterable<Buffer>,
+  onBytes: (bytes: number) => void,
+): AsyncIterable<Buffer> {
+  for await (const chunk of source) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
 }
 
 /** Byte offset where chunk `index` of `chunks` starts. */

@@ -11,6 +11,8 @@ export interface RowCounterOptions {
   countRows?: boolean;
   /** Awaited before the stream ends (e.g. until the server's row count has arrived). */
   beforeEnd?: () => Promise<void>;
+  /** Told the size of each piece as it passes (progress). */
+  onBytes?: (bytes: number) => void;
 }
 
 /** Passes COPY text through, counting bytes (and rows, when asked). */
@@ -19,11 +21,13 @@ export class RowCounter extends Transform {
   bytes = 0;
   readonly #countRows: boolean;
   readonly #beforeEnd: (() => Promise<void>) | undefined;
+  readonly #onBytes: ((bytes: number) => void) | undefined;
 
   constructor(options: RowCounterOptions = {}) {
     super();
     this.#countRows = options.countRows ?? false;
     this.#beforeEnd = options.beforeEnd;
+    this.#onBytes = options.onBytes;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -35,6 +39,7 @@ export class RowCounter extends Transform {
       }
     }
     this.bytes += chunk.length;
+    this.#onBytes?.(chunk.length);
     callback(null, chunk);
   }
 

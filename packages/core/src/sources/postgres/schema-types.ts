@@ -25,6 +25,8 @@ export interface ConstraintSchema {
   /** p primary key, u unique, c check, f foreign key, x exclusion. */
   type: 'p' | 'u' | 'c' | 'f' | 'x';
   definition: string;
+  /** Foreign keys: the table referenced (absent in backups made before it was recorded). */
+  references?: { schema: string; table: string };
 }
 
 export interface IndexSchema {
@@ -73,7 +75,10 @@ export interface TableSchema {
   indexes: IndexSchema[];
   /** Qualified names of the sequences this table's columns use. */
   sequences: string[];
+  /** Expected COPY bytes when the backup started (see size-estimate.ts). */
   estimated_bytes: number;
+  /** `pg_table_size` when the backup started (a later backup scales this one's size by it). */
+  relation_bytes?: number;
   /** UNLOGGED table. */
   unlogged?: boolean;
   /** Storage parameters (`reloptions`), e.g. `fillfactor=70`. */

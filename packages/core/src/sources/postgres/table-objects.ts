@@ -41,8 +41,8 @@ export function tableObjectStatements(t: PlannedTable, options: PostgresRestoreO
  * Creates a loaded table's own indexes and constraints on `client` (each statement on its
  * own, outside the load's transaction), so one table's index build overlaps other tables'
  * COPY on the other connections. A statement that fails is returned as a failure and the rest
- * still run. If `signal` aborts, `cancel` gets the session's backend pid (to cancel the
- * statement running there) and the abort is thrown.
+ * still run; `onBuilt` hears of each statement that ended. If `signal` aborts, `cancel` gets
+ * the session's backend pid (to cancel the statement running there) and the abort is thrown.
  */
 export async function buildTableObjects(
   client: pg.ClientBase,
@@ -50,6 +50,7 @@ export async function buildTableObjects(
   options: PostgresRestoreOptions,
   signal: AbortSignal,
   cancel: (pid: number) => void,
+  onBuilt?: () => void,
 ): Promise<ObjectFailure[]> {
   const statements = tableObjectStatements(t, options);
   const failures: ObjectFailure[] = [];
@@ -67,6 +68,7 @@ export async function buildTableObjects(
         signal.throwIfAborted();
         failures.push({ table: t.entry.name, object: s.what, message: (error as Error).message });
       }
+      onBuilt?.();
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
