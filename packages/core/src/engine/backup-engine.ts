@@ -12,6 +12,7 @@ import { abortedError, linkedAbortController } from '../util/abort.js';
 import { forEachConcurrent } from '../util/concurrency.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { type BackupProgress, ProgressMeter } from './progress.js';
+import { SizeEstimate } from './size-estimate.js';
 
 export interface RunBackupOptions {
   repository: Repository;
@@ -56,6 +57,8 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   let plan: BackupRunPlan | undefined;
   let writer: ChunkWriter | undefined;
   let encoder: ChunkEncoder | undefined;
+  let pool: ChunkBufferPool | undefined;
+  let stopHeartbeat = () => {};
   try {
     plan = await source.open({ ...context, signal });
     if (signal.aborted) throw abortedError(signal);
@@ -76,11 +79,13 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     const maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
     // Room for a stored object too (header and tag), which the workers write over the plaintext.
     const slotBytes = repository.chunkerParams.maxSize + 64;
-    const pool = new ChunkBufferPool(
+    // In the memory the last run gave back, when there is one (see slot-memory.ts).
+    const activePool = ChunkBufferPool.fromSlotMemory(
       slotBytes,
       Math.ceil(maxInFlightBytes / slotBytes) + 2 * Math.max(1, plan.parallelism),
     );
-    const activeEncoder = repository.createChunkEncoder({ compression, workers, pool });
+    pool = activePool;
+    const activeEncoder = repository.createChunkEncoder({ compression, workers, pool: activePool });
     encoder = activeEncoder;
     const activeWriter = new ChunkWriter({
       repository,
@@ -89,16 +94,18 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       knownDigests: parentDigests(context.parent),
       concurrency: options.chunkConcurrency ?? Math.max(4, 2 * workers + 2),
       maxInFlightBytes,
-      pool,
+      pool: activePool,
       signal,
       onFailure: (error) => controller.abort(error),
     });
     writer = activeWriter;
 
     const meter = new ProgressMeter(plan.estimatedBytes, options.progressIntervalMs ?? 200);
+    const estimate = new SizeEstimate(plan.estimatedBytes);
     const current = new Set<string>();
     const report = (force = false, complete = false) => {
       if (!options.onProgress || !meter.due(force)) return;
+      meter.bytesEstimated = estimate.total;
       options.onProgress({
         ...meter.snapshot(complete),
         chunksWritten: activeWriter.newChunks,
@@ -106,6 +113,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
         currentEntries: [...current],
       });
     };
+    stopHeartbeat = meter.heartbeat(() => report());
 
     const entries: ManifestEntry[] = [];
     const names = new Set<string>();
@@ -119,19 +127,23 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       names.add(entry.name);
       meter.entriesTotal++;
       current.add(entry.name);
+      estimate.start(entry.name, entry.estimatedBytes);
       try {
         entries[index] = await backupEntry(entry, {
           repository,
           writer: activeWriter,
           encoder: activeEncoder,
-          pool,
+          pool: activePool,
           full: context.full,
           signal,
           onBytes: (n) => {
+            meter.working();
             meter.bytesDone += n;
+            estimate.read(entry.name, n);
             report();
           },
         });
+        estimate.finish(entry.name, entries[index]!.size);
       } catch (error) {
         // Stop the other entries promptly; the first error is what the run reports.
         controller.abort(error);
@@ -186,9 +198,11 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     if (signal.aborted && (options.signal?.aborted || context.signal.aborted)) throw abortedError(signal);
     throw toBackupError(error);
   } finally {
+    stopHeartbeat();
     if (!signal.aborted) controller.abort(new Error('backup finished'));
     await writer?.settle();
     await encoder?.close();
+    pool?.retire(); // after close: no worker reads or writes it any more
     dispose();
     await plan?.close();
   }

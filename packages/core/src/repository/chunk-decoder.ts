@@ -1,12 +1,10 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { BackupError } from '../errors.js';
 import { lend } from '../util/lent-buffers.js';
-import { HEADER_BYTES } from './chunk-codec.js';
-import { CHUNK_DECODER_WORKER_SOURCE } from './chunk-decoder-worker.js';
+import { missingOptionalModule } from '../util/optional-module.js';
+import { chunkWorkers } from './chunk-worker.js';
 import type { DataKey } from './data-key.js';
-import { WORKER_GC_SOURCE } from './worker-gc.js';
-import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
+import { SlotChooser } from './slot-chooser.js';
+import { giveBackSlotMemory, takeSlotMemory } from './slot-memory.js';
 
 /** Reads verified chunk plaintext; `close` when done. */
 export interface ChunkReader {
@@ -15,21 +13,33 @@ export interface ChunkReader {
    * whoever consumes it last may hand it back with `giveBack` once done with its bytes.
    * @throws BackupError like `Repository.getChunk`.
    */
-  getChunk(id: string, options?: { signal?: AbortSignal }): Promise<Buffer>;
+  getChunk(id: string, options?: { signal?: AbortSignal; size?: number }): Promise<Buffer>;
   close(): Promise<void>;
 }
 
 export interface ChunkDecoder {
-  /** Authenticates, decompresses and re-checks the id of a stored chunk whose header was parsed already. */
-  decode(stored: Buffer, aad: Buffer, chunkId: string, key: DataKey | null, label: string): Promise<Buffer>;
+  /**
+   * Authenticates, decompresses and re-checks the id of a stored chunk whose header was parsed
+   * already. With `owned`, `stored` is the caller's to give away (a buffer owning its memory
+   * whole): it is transferred to the worker instead of copied.
+   */
+  decode(
+    stored: Buffer,
+    aad: Buffer,
+    chunkId: string,
+    key: DataKey | null,
+    label: string,
+    owned?: boolean,
+    /** The plaintext's size when known (the manifest's): picks the slot it fits best. */
+    size?: number,
+  ): Promise<Buffer>;
   close(): Promise<void>;
 }
 
 export interface WorkerDecoderOptions {
   /**
-   * Bytes of each shared-memory slot. A chunk is decoded in a slot when its stored object and
-   * its plaintext fit in it together (default 8 MiB + 64 KiB: a chunk of the chunker's default
-   * 4 MiB maximum, even stored uncompressed).
+   * Bytes of each shared-memory slot: a chunk's plaintext is written into one when it fits
+   * (default 4 MiB + 64 KiB: a chunk of the chunker's default 4 MiB maximum).
    */
   slotBytes?: number;
   /** Slots (default 8 per worker). With every slot lent out, chunks come back in fresh buffers. */
@@ -43,26 +53,30 @@ interface Reply {
   plaintext?: Uint8Array;
   error?: string;
   integrity?: boolean;
+  /** An optional package the chunk needs could not be loaded (zstd-napi). */
+  missing?: string;
 }
 
-const DEFAULT_SLOT_BYTES = 8 * 1024 * 1024 + 64 * 1024;
+const DEFAULT_SLOT_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 const SLOTS_PER_WORKER = 8;
 
-function requireHere(): NodeJS.Require {
-  return createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
-}
+let readerCounter = 0;
 
 /**
- * Decodes chunks in `workers` worker threads (decrypt, decompress and the id's HMAC off the
- * main thread). The stored object is copied into a slot of one SharedArrayBuffer and the
- * worker decodes it in place, plaintext at the slot's front; the plaintext comes back as a
- * view of the slot, lent out until handed back.
+ * Decodes chunks on `workers` of the process's shared chunk workers (decrypt, decompress and
+ * the id's HMAC off the main thread). The stored object goes to the worker (transferred), which
+ * writes the plaintext into a slot of one SharedArrayBuffer; the plaintext comes back as a view
+ * of the slot, lent out until handed back.
  *
  * Why slots: a fresh (or transferred) multi-megabyte buffer per chunk counts as new external
  * memory on the main thread, and every few tens of megabytes of that makes V8 run a full
  * garbage collection — about a third of a restore's CPU time before this. Slots are
- * allocated once; the free list is last-in first-out, so only as many slots are ever touched
- * (made resident) as are in use at once.
+ * allocated once, and a chunk goes to the free slot that needs the fewest new pages made
+ * resident: given its size, the smallest slot already touched that far, else the most touched
+ * one. (Last-in first-out was measured touching whole 4 MiB slots for every chunk in flight,
+ * since each slot in turn got a large chunk.) The memory is the process's slot memory: a closed
+ * decoder whose slots were all handed back gives it back for the next run (a backup's chunk
+ * slots, another reader's), which reuses the pages already resident.
  */
 export function createWorkerDecoder(
   workers: number,
@@ -71,93 +85,65 @@ export function createWorkerDecoder(
 ): ChunkDecoder {
   const slotBytes = Math.ceil((options.slotBytes ?? DEFAULT_SLOT_BYTES) / 8) * 8;
   const slotCount = Math.max(0, Math.floor(options.slots ?? SLOTS_PER_WORKER * workers));
-  const memory = new SharedArrayBuffer(slotBytes * slotCount);
-  const free: number[] = [];
-  for (let i = slotCount - 1; i >= 0; i--) free.push(i);
-  let closed = false;
+  // The process's slot memory (see slot-memory.ts), shared with backups that run later.
+  const slotMemory = slotCount > 0 ? takeSlotMemory(slotBytes * slotCount) : null;
+  const memory = slotMemory?.memory ?? new SharedArrayBuffer(0);
+  const slots = new SlotChooser(slotCount);
+  let closed: Promise<void> | null = null;
   const releaseSlot = (slot: number) => {
-    if (!closed) free.push(slot);
+    if (!closed) slots.release(slot);
   };
 
-  const workerData = {
-    zstdPath: requireHere().resolve('zstd-napi'),
-    headerBytes: HEADER_BYTES,
-    maxPlaintext,
-    names: ['none', 'gzip', 'brotli', 'zstd'],
-    memory,
-    slotBytes,
-  };
-  const waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: unknown) => void }>();
+  const shared = chunkWorkers();
+  const reader = ++readerCounter;
+  const pool = shared.acquire(workers).map((worker) => ({ worker, keys: new Set<string>(), pending: 0 }));
+  for (const slot of pool)
+    shared.post(slot.worker, { op: 'attach', reader, memory, slotBytes, maxPlaintext });
+  /** Groups this decoder's requests, to fail them together. */
+  const owner = {};
   let failure: BackupError | null = null;
-  const failAll = (error: BackupError) => {
-    failure ??= error;
-    for (const w of waiting.values()) w.reject(error);
-    waiting.clear();
-  };
-  const pool = Array.from({ length: workers }, () => {
-    const worker = new Worker(WORKER_GC_SOURCE + CHUNK_DECODER_WORKER_SOURCE, {
-      eval: true,
-      workerData,
-      resourceLimits: WORKER_RESOURCE_LIMITS,
-    });
-    worker.on('message', (reply: Reply) => {
-      const waiter = waiting.get(reply.seq);
-      waiting.delete(reply.seq);
-      waiter?.resolve(reply);
-    });
-    worker.on('error', (error) =>
-      failAll(new BackupError('internal_error', 'A chunk decoder worker failed', { cause: error })),
-    );
-    worker.on('exit', (code) => {
-      if (code !== 0)
-        failAll(new BackupError('internal_error', `A chunk decoder worker exited with code ${code}`));
-    });
-    return { worker, keys: new Set<string>(), pending: 0 };
-  });
-  let seq = 0;
   return {
-    async decode(stored, aad, chunkId, key, label) {
+    async decode(stored, aad, chunkId, key, label, owned = false, size) {
       if (failure) throw failure;
-      const n = ++seq;
+      const n = shared.nextSeq();
       // The least busy worker: chunks differ in size, so round robin would queue behind a big one.
       let slot = pool[0]!;
       for (const s of pool) if (s.pending < slot.pending) slot = s;
       if (key && !slot.keys.has(key.id)) {
-        slot.worker.postMessage({
+        shared.post(slot.worker, {
           op: 'key',
+          reader,
           id: key.id,
           encryptionKey: key.encryptionKey,
           idKey: key.idKey,
         });
         slot.keys.add(key.id);
       }
-      const inSlot = stored.length <= slotBytes / 2 ? free.pop() : undefined;
-      const message: Record<string, unknown> = {
+      const inSlot = slots.take(size);
+      const message: { seq: number } & Record<string, unknown> = {
         op: 'decode',
         seq: n,
+        reader,
         aad,
         chunkId,
         dataKeyId: key?.id ?? null,
       };
-      const transfer: ArrayBuffer[] = [];
-      if (inSlot !== undefined) {
-        // The stored bytes go to the slot's end; the worker writes the plaintext from its front.
-        new Uint8Array(memory, (inSlot + 1) * slotBytes - stored.length, stored.length).set(stored);
-        message.slot = inSlot;
-        message.storedLength = stored.length;
-      } else {
-        // A copy (of compressed bytes: cheap) is transferred: the driver may still own `stored`.
-        const data = new Uint8Array(stored);
-        message.stored = data;
-        transfer.push(data.buffer as ArrayBuffer);
-      }
+      // The stored bytes go to the worker (freed there, beside the work, not left to this
+      // thread's collector): given away when they are ours, else a copy (of compressed bytes:
+      // cheap), since the driver may still hold them.
+      const whole =
+        owned &&
+        stored.byteOffset === 0 &&
+        stored.byteLength === stored.buffer.byteLength &&
+        stored.buffer instanceof ArrayBuffer;
+      const data = whole ? stored : new Uint8Array(stored);
+      message.stored = data;
+      const transfer = [data.buffer as ArrayBuffer];
+      if (inSlot !== undefined) message.slot = inSlot;
       slot.pending++;
       let reply: Reply;
       try {
-        reply = await new Promise<Reply>((resolve, reject) => {
-          waiting.set(n, { resolve, reject });
-          slot.worker.postMessage(message, transfer);
-        });
+        reply = await shared.request<Reply>(owner, slot.worker, message, transfer);
       } catch (error) {
         if (inSlot !== undefined) releaseSlot(inSlot);
         throw error;
@@ -166,6 +152,9 @@ export function createWorkerDecoder(
       }
       if (reply.length === undefined && inSlot !== undefined) releaseSlot(inSlot);
       if (reply.error !== undefined) {
+        if (reply.missing !== undefined) {
+          throw missingOptionalModule(reply.missing, 'Reading zstd-compressed data', new Error(reply.error));
+        }
         if (reply.integrity) {
           throw new BackupError('integrity_error', `${label} ${reply.error}`, {
             details: { chunk_id: chunkId },
@@ -176,16 +165,31 @@ export function createWorkerDecoder(
         });
       }
       if (reply.length !== undefined && inSlot !== undefined) {
+        slots.wrote(inSlot, reply.length);
         const view = Buffer.from(memory, inSlot * slotBytes, reply.length);
         return lend(view, () => releaseSlot(inSlot));
       }
       const out = reply.plaintext!;
       return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     },
-    async close() {
-      closed = true;
-      failAll(new BackupError('aborted', 'The chunk decoder was closed'));
-      await Promise.all(pool.map((s) => s.worker.terminate()));
+    close() {
+      closed ??= (async () => {
+        // Every slot handed back (and, after the detach below, no worker still in one): the
+        // memory can serve the next decoder. Otherwise a lent view may still be read.
+        const reusable = slots.allFree;
+        failure = new BackupError('aborted', 'The chunk decoder was closed');
+        shared.abandon(owner, failure);
+        // Each worker answers a detach after everything sent before it (and forgets the keys).
+        const barrier = {};
+        await Promise.all(
+          pool.map(({ worker }) =>
+            shared.request(barrier, worker, { op: 'detach', seq: shared.nextSeq(), reader }).catch(() => {}),
+          ),
+        );
+        shared.release();
+        if (reusable && slotMemory) giveBackSlotMemory(slotMemory);
+      })();
+      return closed;
     },
   };
 }

@@ -1,21 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BackupError } from '../errors.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
-import {
-  type EncodedObject,
-  encodeObject,
-  HEADER_BYTES,
-  OBJECT_FORMAT_VERSION,
-  OBJECT_MAGIC,
-} from './chunk-codec.js';
-import { CHUNK_ENCODER_WORKER_SOURCE } from './chunk-encoder-worker.js';
-import { COMPRESSION_IDS, type CompressionSetting } from './compression.js';
+import { type EncodedObject, encodeObject } from './chunk-codec.js';
+import { chunkWorkers } from './chunk-worker.js';
+import type { CompressionSetting } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
 import type { CompressionAlgorithm } from './manifest.js';
-import { WORKER_GC_SOURCE } from './worker-gc.js';
-import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
+import { zstdModulePath, zstdNapi } from './zstd-module.js';
 
 /** A chunk handed to an encoder: its id comes first, then it is either encoded or dropped. */
 export interface PendingChunk {
@@ -110,11 +102,6 @@ export function createInProcessEncoder(
   };
 }
 
-interface Waiter {
-  resolve: (value: WorkerReply) => void;
-  reject: (error: unknown) => void;
-}
-
 interface WorkerReply {
   seq: number;
   id?: string;
@@ -130,78 +117,69 @@ interface WorkerReply {
   recycle?: number;
 }
 
-/** Resolves modules from this file, whether it runs as ESM, as the CJS build or under a test runner. */
-function requireHere(): NodeJS.Require {
-  return createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+/** Where workers load zstd-napi from; null when they do not need it (only zstd does). */
+function zstdPathFor(algorithm: CompressionAlgorithm): string | null {
+  if (algorithm !== 'zstd') return null;
+  // Loaded here first: a missing module or a failed native build fails the run with the
+  // package's name, before any worker starts.
+  zstdNapi();
+  return zstdModulePath();
 }
 
-/** @throws BackupError `internal_error` when a worker cannot be started. */
+let runCounter = 0;
+
+/**
+ * An encoder on `workers` of the process's shared chunk workers, attached for this run; its
+ * `close` detaches it and resolves once the workers are done with everything it sent (so the
+ * pool's memory may then be reused).
+ * @throws BackupError `internal_error` when a worker cannot be started; `not_implemented` for
+ *   zstd when zstd-napi is not installed.
+ */
 export function createWorkerEncoder(
   key: DataKey | null,
   compression: Required<CompressionSetting>,
   workers: number,
   buffers?: ChunkBufferPool,
 ): ChunkEncoder {
-  const workerData = {
+  const shared = chunkWorkers();
+  const attach = {
+    op: 'attach',
+    run: ++runCounter,
     memory: buffers?.memory ?? null,
     slotBytes: buffers?.slotBytes ?? 0,
-    zstdPath: requireHere().resolve('zstd-napi'),
+    zstdPath: zstdPathFor(compression.algorithm),
     compression: compression.algorithm,
     level: compression.level,
     key: key ? { encryptionKey: key.encryptionKey, idKey: key.idKey, idBytes: key.idBytes } : null,
-    headerBytes: HEADER_BYTES,
-    magic: [...OBJECT_MAGIC],
-    version: OBJECT_FORMAT_VERSION,
-    ids: COMPRESSION_IDS,
   };
-  const pool: Worker[] = [];
-  const waiting = new Map<number, Waiter>();
+  const run = attach.run;
+  const pool = shared.acquire(workers);
+  for (const worker of pool) shared.post(worker, attach);
+  /** Groups this run's requests, to fail them together. */
+  const owner = {};
   let failure: BackupError | null = null;
-  const failAll = (error: BackupError) => {
-    failure ??= error;
-    for (const waiter of waiting.values()) waiter.reject(error);
-    waiting.clear();
-  };
-  for (let i = 0; i < workers; i++) {
-    const worker = new Worker(WORKER_GC_SOURCE + CHUNK_ENCODER_WORKER_SOURCE, {
-      eval: true,
-      workerData,
-      resourceLimits: WORKER_RESOURCE_LIMITS,
-    });
-    worker.on('message', (reply: WorkerReply) => {
-      if (reply.recycle !== undefined) buffers?.release(reply.recycle);
-      const waiter = waiting.get(reply.seq);
-      if (!waiter) return;
-      waiting.delete(reply.seq);
-      if (reply.error !== undefined) {
-        waiter.reject(new BackupError('internal_error', `Chunk encoding failed: ${reply.error}`));
-      } else waiter.resolve(reply);
-    });
-    worker.on('error', (error) =>
-      failAll(new BackupError('internal_error', 'A chunk encoder worker failed', { cause: error })),
-    );
-    worker.on('exit', (code) => {
-      if (code !== 0)
-        failAll(new BackupError('internal_error', `A chunk encoder worker exited with code ${code}`));
-    });
-    pool.push(worker);
-  }
-  let seqCounter = 0;
+  let closed: Promise<void> | null = null;
   let next = 0;
   let nextDigest = 0;
-  let streamCounter = 0;
-  const request = (worker: Worker, seq: number, message: object, transfer: ArrayBuffer[] = []) =>
-    new Promise<WorkerReply>((resolve, reject) => {
-      if (failure) return reject(failure);
-      waiting.set(seq, { resolve, reject });
-      worker.postMessage(message, transfer);
+  const request = (
+    worker: Worker,
+    message: { seq: number; [field: string]: unknown },
+    transfer: ArrayBuffer[] = [],
+  ) => {
+    if (failure) return Promise.reject(failure);
+    return shared.request<WorkerReply>(owner, worker, message, transfer).then((reply) => {
+      if (reply.error !== undefined) {
+        throw new BackupError('internal_error', `Chunk encoding failed: ${reply.error}`);
+      }
+      return reply;
     });
+  };
 
   const digests = new WeakMap<EntryDigest, { worker: Worker; stream: number }>();
 
   return {
     submit(chunk: Buffer, digest?: EntryDigest): PendingChunk {
-      const seq = ++seqCounter;
+      const seq = shared.nextSeq();
       const size = chunk.length;
       const slot = buffers ? buffers.slotOf(chunk) : -1;
       const entry = digest ? digests.get(digest) : undefined;
@@ -211,8 +189,8 @@ export function createWorkerEncoder(
         // worker sees the entry's chunks in order) on the entry's worker; the encoding on
         // whichever worker is next, so compression spreads over all of them.
         const idWorker = entry?.worker ?? pool[next++ % pool.length]!;
-        const message = { op: 'id', seq, slot, length: size, stream: entry?.stream };
-        const id = request(idWorker, seq, message).then((r) => r.id!);
+        const message = { op: 'id', seq, run, slot, length: size, stream: entry?.stream };
+        const id = request(idWorker, message).then((r) => r.id!);
         let used = false;
         return {
           size,
@@ -221,8 +199,12 @@ export function createWorkerEncoder(
             if (used) throw new BackupError('internal_error', 'Chunk was already encoded or dropped');
             used = true;
             const worker = pool[next++ % pool.length]!;
-            const reply = await request(worker, seq, { op: 'encode', seq, aad, slot, length: size });
-            if (reply.bytes) return encodedOf(reply);
+            const reply = await request(worker, { op: 'encode', seq, run, aad, slot, length: size });
+            if (reply.bytes) {
+              // It did not fit in the slot: the worker is done with the slot.
+              buffers!.release(reply.recycle!);
+              return encodedOf(reply);
+            }
             // Stored over the plaintext, in the slot: it stays ours until released.
             const memory = buffers!.memory;
             return {
@@ -243,7 +225,7 @@ export function createWorkerEncoder(
         // Outside the pool (a rare fallback): the entry's worker hashes a copy of its own, in
         // order, since the chunk's memory may be transferred elsewhere below.
         const copy = new Uint8Array(chunk);
-        entry.worker.postMessage({ op: 'hash', stream: entry.stream, data: copy }, [copy.buffer]);
+        shared.post(entry.worker, { op: 'hash', run, stream: entry.stream, data: copy }, [copy.buffer]);
       }
       // Transfer the chunk's memory when it owns it whole; otherwise copy just its bytes.
       const worker = pool[next++ % pool.length]!;
@@ -252,7 +234,7 @@ export function createWorkerEncoder(
         chunk.byteLength === chunk.buffer.byteLength &&
         chunk.buffer instanceof ArrayBuffer;
       const data = owned ? chunk : new Uint8Array(chunk);
-      const id = request(worker, seq, { op: 'id', seq, data }, [data.buffer as ArrayBuffer]).then(
+      const id = request(worker, { op: 'id', seq, run, data }, [data.buffer as ArrayBuffer]).then(
         (r) => r.id!,
       );
       let used = false;
@@ -262,31 +244,43 @@ export function createWorkerEncoder(
         encode: async (aad) => {
           if (used) throw new BackupError('internal_error', 'Chunk was already encoded or dropped');
           used = true;
-          return encodedOf(await request(worker, seq, { op: 'encode', seq, aad }));
+          return encodedOf(await request(worker, { op: 'encode', seq, run, aad }));
         },
         drop: () => {
           if (used) return;
           used = true;
-          if (!failure) worker.postMessage({ op: 'drop', seq });
+          if (!failure) shared.post(worker, { op: 'drop', seq, run });
         },
       };
     },
     openDigest(): EntryDigest {
       if (!buffers) return new LocalDigest();
       const worker = pool[nextDigest++ % pool.length]!;
-      const stream = ++streamCounter;
+      const stream = shared.nextSeq();
       const digest: EntryDigest = {
         digest: async () => {
-          const seq = ++seqCounter;
-          return (await request(worker, seq, { op: 'digest', seq, stream })).digest!;
+          const seq = shared.nextSeq();
+          return (await request(worker, { op: 'digest', seq, run, stream })).digest!;
         },
       };
       digests.set(digest, { worker, stream });
       return digest;
     },
-    close: async () => {
-      failAll(new BackupError('aborted', 'The chunk encoder was closed'));
-      await Promise.all(pool.map((w) => w.terminate()));
+    close: () => {
+      closed ??= (async () => {
+        failure = new BackupError('aborted', 'The chunk encoder was closed');
+        shared.abandon(owner, failure);
+        // Each worker answers a detach after everything sent before it: once all have, nothing
+        // of this run runs in them any more (a worker that died runs nothing either).
+        const barrier = {};
+        await Promise.all(
+          pool.map((worker) =>
+            shared.request(barrier, worker, { op: 'detach', seq: shared.nextSeq(), run }).catch(() => {}),
+          ),
+        );
+        shared.release();
+      })();
+      return closed;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { BackupError } from '../errors.js';
+import { giveBack } from '../util/lent-buffers.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
 import { GEAR, gearScan, lastGearScanHash } from './gear-scan.js';
 import { WasmGearScanner } from './gear-scan-wasm.js';
@@ -61,6 +62,8 @@ export async function* chunkStream(
   for await (const piece of source) {
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
     const chunks = cutter.push(bytes);
+    // Copied: a piece lent by its source (e.g. a COPY stream's gather buffer) can be reused.
+    giveBack(bytes);
     for (const chunk of chunks) yield chunk;
   }
   for (const chunk of cutter.finishAll()) yield chunk;
@@ -152,6 +155,41 @@ export class ChunkCutter {
     if (this.#len > 0) out.push(this.#emit(this.#len, true));
     else this.#pool?.release(this.#pool.slotOf(this.#acc));
     return out;
+  }
+
+  /**
+   * Like {@link push}, but hands each chunk it completes to `visit` as a view of the cutter's own
+   * buffer, valid during that call only: nothing is copied out, for callers that only read the
+   * bytes (to id them, say). Not for a cutter with a pool.
+   */
+  visit(piece: Uint8Array, visit: (chunk: Buffer) => void): void {
+    let offset = 0;
+    while (offset < piece.length) {
+      const n = Math.min(piece.length - offset, this.#max - this.#len);
+      this.#acc.set(n === piece.length ? piece : piece.subarray(offset, offset + n), this.#len);
+      this.#len += n;
+      offset += n;
+      if (this.#len - this.#scanned >= SCAN_BATCH || this.#len === this.#max) this.#visitAll(visit);
+    }
+  }
+
+  /** {@link finishAll} for {@link visit}. */
+  visitRest(visit: (chunk: Buffer) => void): void {
+    this.#visitAll(visit);
+    if (this.#len > 0) visit(this.#acc.subarray(0, this.#len));
+    this.#len = 0;
+  }
+
+  #visitAll(visit: (chunk: Buffer) => void): void {
+    if (this.#pool)
+      throw new BackupError('internal_error', 'ChunkCutter.visit is for cutters without a pool');
+    for (let cut = this.#scan(); cut > 0; cut = this.#scan()) {
+      visit(this.#acc.subarray(0, cut));
+      if (cut < this.#len) this.#acc.copyWithin(0, cut, this.#len);
+      this.#len -= cut;
+      this.#scanned = 0;
+      this.#hash = 0;
+    }
   }
 
   #cutAll(out: Buffer[]): void {

@@ -10,9 +10,16 @@ export async function readObject(
   driver: StorageDriver,
   key: string,
   maxBytes: number,
-  options: DriverCallOptions = {},
+  options: DriverCallOptions & {
+    /**
+     * Return memory of the caller's own (a buffer that owns its ArrayBuffer whole, never one the
+     * driver may still hold), so it may be transferred to a worker thread.
+     */
+    own?: boolean;
+  } = {},
 ): Promise<Buffer> {
-  const stream = await driver.get(key, options);
+  const { own, ...call } = options;
+  const stream = await driver.get(key, call);
   const parts: Buffer[] = [];
   let total = 0;
   try {
@@ -30,5 +37,9 @@ export async function readObject(
     stream.destroy();
     throw toBackupError(error, 'storage_error');
   }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+  if (!own) return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+  const out = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  for (const part of parts) at += part.copy(out, at);
+  return out;
 }

@@ -260,14 +260,20 @@ export class Repository {
   createChunkReader(options: { workers?: number } = {}): ChunkReader {
     const workers = Math.max(0, Math.floor(options.workers ?? 0));
     if (workers === 0) return { getChunk: (id, o) => this.getChunk(id, o), close: async () => {} };
-    // A slot holds a stored chunk and its plaintext: sized from this repository's largest chunk,
-    // up to 16 MiB chunks (larger ones, in repositories configured so, get buffers of their own).
+    // A slot holds a chunk's plaintext: sized from this repository's largest chunk, up to 16 MiB
+    // chunks (larger ones, in repositories configured so, get buffers of their own). The same
+    // slot size as a backup's chunk buffers: both lie in the process's one slot memory, and
+    // the same geometry makes them touch the same pages.
     const decoder = createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT, {
-      slotBytes: 2 * Math.min(this.chunkerParams.maxSize, 16 * 1024 * 1024) + 64 * 1024,
+      slotBytes: Math.min(this.chunkerParams.maxSize, 16 * 1024 * 1024) + 64,
     });
     return {
       getChunk: async (id, o = {}) => {
-        const stored = await this.#readStoredChunk(id, o);
+        // Read into memory of our own: the decoder hands it to its worker rather than copying it.
+        const stored = await this.#readStoredChunk(id, {
+          ...(o.signal ? { signal: o.signal } : {}),
+          own: true,
+        });
         const label = `Chunk ${id}`;
         const header = parseObjectHeader(stored, label, { chunk_id: id });
         let key: DataKey | null = null;
@@ -287,13 +293,13 @@ export class Repository {
             throw error;
           }
         }
-        return decoder.decode(stored, chunkAad(id), id, key, label);
+        return decoder.decode(stored, chunkAad(id), id, key, label, true, o.size);
       },
       close: () => decoder.close(),
     };
   }
 
-  async #readStoredChunk(id: string, options: DriverCallOptions): Promise<Buffer> {
+  async #readStoredChunk(id: string, options: DriverCallOptions & { own?: boolean }): Promise<Buffer> {
     assertChunkId(id);
     let stored: Buffer;
     try {

@@ -29,3 +29,18 @@ export function giveBack(buffer: Uint8Array): boolean {
   release();
   return true;
 }
+
+/**
+ * Also calls `then` once `buffer` is handed back (after its own release), so that whoever lent
+ * it out further can count it back in.
+ * @returns whether `buffer` is lent (when not, `then` is never called).
+ */
+export function whenGivenBack(buffer: Uint8Array, then: () => void): boolean {
+  const release = lenders.get(buffer);
+  if (!release) return false;
+  lenders.set(buffer, () => {
+    release();
+    then();
+  });
+  return true;
+}

@@ -66,7 +66,7 @@ function pools(p: ChunkerParams, largestPiece: number) {
   return { wasm, js: new ChunkBufferPool(p.maxSize + 64, slots, { webAssembly: false }) };
 }
 
-/** Every way of cutting `data` agrees with the spec: WebAssembly and JavaScript scans, pooled or not. */
+/** Every way of cutting `data` agrees with the oracle: WebAssembly and JavaScript scans, pooled or not. */
 function expectSameCuts(
   data: Buffer,
   p: ChunkerParams,
