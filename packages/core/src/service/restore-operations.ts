@@ -1,40 +1,72 @@
 import type { BackupRecord, RestoreRecord } from '../catalog/records.js';
-import { runRestore, verifyChunks } from '../engine/restore-engine.js';
+import type { TransferProgress } from '../engine/progress.js';
+import { type RestoreResult, runRestore } from '../engine/restore-engine.js';
 import { BackupError, toBackupError } from '../errors.js';
 import { BACKUP_ID } from '../repository/layout.js';
-import type { ManifestEntry } from '../repository/manifest.js';
 import { Repository } from '../repository/repository.js';
-import { selectFilesystemEntries } from '../sources/filesystem/filesystem-restore-target.js';
+import type { SourceKind } from '../sources/backup-source.js';
+import type { RestoreSelection } from '../sources/restore-selection.js';
+import { kindFamily, selectRestoreEntries, summarizeRestore } from '../sources/source-kinds.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import { newId } from '../util/ids.js';
 import type { CallContext, View } from './backup-service.js';
+import { errorInfoOf, errorOfInfo } from './error-info.js';
 import { notifyRestore } from './notifications.js';
-import { selectRestoreTables } from './restore-selection.js';
+import { backupNotFound, recordVisible, scopeOf } from './ownership.js';
+import { ProgressReporter } from './progress-reporter.js';
 import { type CreateRestoreParsed, createRestoreSchema } from './schemas/restore.js';
-import { scrubMessage, sealConfig, secretValues, unsealConfig } from './secrets.js';
+import { sealConfig, secretValues, unsealConfig } from './secrets.js';
 import { nowIso, type ServiceContext } from './service-context.js';
 import { recoverFromStorage } from './storage-recovery.js';
 import { invalidConfig, parseInput } from './validate.js';
 import { restoreStatusView } from './views.js';
+import { WriteChain } from './write-chain.js';
 
-const DATABASE_TYPES = new Set(['database', 'postgres']);
-
-/** @throws BackupError `backup_not_found` unless the backup exists and completed. */
-export async function loadBackup(context: ServiceContext, backupId: string): Promise<BackupRecord> {
+/**
+ * The completed backup, when `call` may see it: a principal without `admin` sees the backups of
+ * the jobs it created, deleted jobs included (no `call`: the host's own code, which sees all).
+ * @throws BackupError `backup_not_found` unless the backup exists, completed and is visible.
+ */
+export async function loadBackup(
+  context: ServiceContext,
+  backupId: string,
+  call?: CallContext,
+): Promise<BackupRecord> {
+  const scope = scopeOf(call);
+  if (scope.kind === 'none') throw backupNotFound(backupId);
   let backup = typeof backupId === 'string' ? await context.catalog.getBackup(backupId) : null;
   if (!backup && typeof backupId === 'string' && BACKUP_ID.test(backupId)) {
     // Unknown to the catalog but maybe committed in storage (a lost or older catalog).
     await recoverFromStorage(context, { backupIds: [backupId] });
     backup = await context.catalog.getBackup(backupId);
   }
-  if (backup?.status !== 'completed') {
-    throw new BackupError('backup_not_found', 'Backup not found', { details: { backup_id: backupId } });
+  if (backup?.status !== 'completed' || !(await recordVisible(context, scope, backup))) {
+    throw backupNotFound(backupId);
   }
   return backup;
 }
 
-function sourceTypeOf(backup: BackupRecord, manifestSourceType?: unknown): string {
-  return String(manifestSourceType ?? backup.metadata.source_type ?? '');
+function sourceTypeOf(backup: BackupRecord): string {
+  return String(backup.metadata.source_type ?? '');
+}
+
+/**
+ * A backup restores only into a destination of its source's family (see `SourceKind.family`).
+ * @throws BackupError `invalid_backup_config` naming `destination.type` otherwise.
+ */
+function checkSameFamily(
+  context: ServiceContext,
+  backup: BackupRecord,
+  destinationType: string,
+  kind: SourceKind,
+): void {
+  const backupSource = sourceTypeOf(backup);
+  if (backupSource && context.sources.familyOf(backupSource) !== kindFamily(kind)) {
+    throw invalidConfig(
+      'destination.type',
+      `A ${backupSource} backup cannot be restored to a ${destinationType} destination`,
+    );
+  }
 }
 
 /**
@@ -47,20 +79,10 @@ export async function prepareRestore(
   call: CallContext,
 ): Promise<{ record: RestoreRecord; parsed: CreateRestoreParsed }> {
   const parsed = parseInput(createRestoreSchema, input);
-  const backup = await loadBackup(context, parsed.backup_id);
-  context.sources.get(parsed.destination.type, 'destination.type');
-  const backupSource = sourceTypeOf(backup);
-  if (backupSource) {
-    const sameFamily =
-      DATABASE_TYPES.has(backupSource) === DATABASE_TYPES.has(parsed.destination.type) ||
-      backupSource === parsed.destination.type;
-    if (!sameFamily) {
-      throw invalidConfig(
-        'destination.type',
-        `A ${backupSource} backup cannot be restored to a ${parsed.destination.type} destination`,
-      );
-    }
-  }
+  const backup = await loadBackup(context, parsed.backup_id, call);
+  const kind = context.sources.get(parsed.destination.type, 'destination.type');
+  checkSameFamily(context, backup, parsed.destination.type, kind);
+  await context.access.checkConfig(kind, parsed.destination, 'restore', 'destination');
   const now = nowIso(context);
   const record: RestoreRecord = {
     restore_id: newId('restore'),
@@ -77,6 +99,7 @@ export async function prepareRestore(
     created_by: call.principal ?? parsed.created_by ?? null,
     started_at: null,
     completed_at: null,
+    estimated_completion: null,
     result: null,
     verification: null,
     error: null,
@@ -85,170 +108,219 @@ export async function prepareRestore(
   return { record, parsed };
 }
 
-/**
- * The status `verification` block. Every entry's SHA-256 (and each chunk's id) was checked while
- * it streamed; a database target adds its own checks (constraints, indexes, row data).
- */
-function restoreVerification(
-  requested: boolean,
-  isDatabase: boolean,
-  details: Record<string, unknown>,
-  restoredAt: string,
-): Record<string, unknown> {
-  if (!requested) {
-    // Not asked for: the block keeps its shape (entry checksums were still checked while streaming).
-    return {
-      status: 'skipped',
-      data_integrity_verified: false,
-      constraints_verified: false,
-      indexes_verified: false,
-      verified_at: null,
-    };
-  }
-  const target =
-    typeof details.verification === 'object' && details.verification !== null
-      ? (details.verification as Record<string, unknown>)
-      : {};
-  const constraints = isDatabase ? details.constraints_verified !== false : null;
-  const indexes = isDatabase ? details.indexes_verified !== false : null;
-  return {
-    status: constraints === false || indexes === false || target.status === 'failed' ? 'failed' : 'passed',
-    data_integrity_verified: true,
-    constraints_verified: constraints,
-    indexes_verified: indexes,
-    verified_at: typeof target.verified_at === 'string' ? target.verified_at : restoredAt,
-  };
-}
-
 function restoreWarnings(own: string[], target: unknown): { warnings?: unknown[] } {
   const all = [...own, ...(Array.isArray(target) ? target : [])];
   return all.length > 0 ? { warnings: all } : {};
 }
 
-/** The background body of a restore; records and emits the outcome, never throws. */
+/**
+ * The background body of a restore: waits `queued` for one of the instance's restore slots,
+ * then runs; records and emits the outcome, never throws.
+ */
 export async function runRestoreJob(
   context: ServiceContext,
   restoreId: string,
   signal: AbortSignal,
 ): Promise<void> {
-  const { catalog } = context;
-  let restore = await catalog.updateRestore(restoreId, { status: 'running', started_at: nowIso(context) });
+  const slots = context.access.restoreSlots;
+  try {
+    await slots.acquire(signal);
+  } catch {
+    await recordCancelledBeforeStart(context, restoreId);
+    return;
+  }
+  try {
+    await restoreNow(context, restoreId, signal);
+  } finally {
+    slots.release();
+  }
+}
+
+/** A restore cancelled while it waited for a slot. Best effort: the record may be gone. */
+async function recordCancelledBeforeStart(context: ServiceContext, restoreId: string): Promise<void> {
+  await context.catalog
+    .updateRestore(restoreId, {
+      status: 'cancelled',
+      completed_at: nowIso(context),
+      error: {
+        code: 'aborted',
+        message: 'The restore was cancelled before it started',
+        details: { restore_id: restoreId },
+      },
+    })
+    .catch(() => {});
+}
+
+/** Records a running restore's progress and ETA, and emits them as `restore.progress`. */
+function restoreProgress(context: ServiceContext, restoreId: string, writes: WriteChain) {
+  const reporter = new ProgressReporter({
+    intervalMs: context.progressIntervalMs,
+    writes,
+    write: (update) =>
+      context.catalog.updateRestore(restoreId, {
+        progress: update.progress,
+        estimated_completion: update.estimated_completion,
+      }),
+    emit: (update) => context.events.emit('restore.progress', { id: restoreId, ...update }),
+  });
+  return (progress: TransferProgress) =>
+    reporter.report({
+      progress: progress.percent,
+      bytes_done: progress.bytesDone,
+      bytes_total: progress.bytesEstimated,
+      estimated_completion: progress.estimatedCompletionAt?.toISOString() ?? null,
+    });
+}
+
+/** Runs the restore on an open repository; returns the catalog fields of its success. */
+async function restoreFromRepository(
+  context: ServiceContext,
+  restore: RestoreRecord,
+  repository: Repository,
+  destination: Record<string, unknown>,
+  onProgress: (progress: TransferProgress) => void,
+  signal: AbortSignal,
+): Promise<Partial<RestoreRecord>> {
+  const manifest = await repository.readManifest(restore.backup_id, { signal });
+  const kind = context.sources.get(String(destination.type), 'destination.type');
+  const selection = selectRestoreEntries(kind, manifest, destination);
+  // Checked again at run time: a symlink swapped in or a policy tightened since counts.
+  const confined = await context.access.checkConfig(kind, selection.config, 'restore', 'destination');
+  const target = kind.createRestoreTarget(
+    confined,
+    restore.restore_options,
+    await context.access.environment(),
+  );
+  const result = await runRestore({
+    repository,
+    manifest,
+    target,
+    entries: selection.entries,
+    options: { ...restore.restore_options, ...selection.config },
+    verifyFirst: restore.restore_options.verify_before_restore === true,
+    signal,
+    onProgress,
+    progressIntervalMs: Math.min(200, context.progressIntervalMs),
+  });
+  return completedRestore(context, kind, restore, selection, result);
+}
+
+/** The catalog fields of a restore that ran through: its kind's summary and the engine's totals. */
+function completedRestore(
+  context: ServiceContext,
+  kind: SourceKind,
+  restore: RestoreRecord,
+  selection: RestoreSelection,
+  result: RestoreResult,
+): Partial<RestoreRecord> {
+  const restoredAt = nowIso(context);
+  const summary = summarizeRestore(kind, {
+    entries: selection.entries,
+    details: result.details,
+    verifyRequested: restore.restore_options.verify_after_restore === true,
+    restoredAt,
+  });
+  return {
+    status: 'completed',
+    progress: 100,
+    completed_at: restoredAt,
+    estimated_completion: null,
+    result: {
+      ...summary.counts,
+      entries_restored: result.entries.length,
+      records_restored: result.records,
+      data_size: result.bytes,
+      restored_at: restoredAt,
+      ...restoreWarnings(selection.warnings, result.details.warnings),
+    },
+    verification: { ...summary.verification },
+  };
+}
+
+/** Opens the backup's storage and restores from it; returns the catalog fields of its success. */
+async function restoreFromBackup(
+  context: ServiceContext,
+  restore: RestoreRecord,
+  destination: Record<string, unknown>,
+  run: { secrets: string[]; writes: WriteChain; signal: AbortSignal },
+): Promise<Partial<RestoreRecord>> {
+  const backup = await loadBackup(context, restore.backup_id);
+  const storage = unsealConfig(backup.destination, context.sealer) as DestinationConfig;
+  // Storage errors may quote the backup's storage credentials: scrubbed as well.
+  run.secrets.push(...secretValues(storage));
+  const driver = await context.storage.open(storage);
+  try {
+    const { signal } = run;
+    const repository = await Repository.open(driver, { keyProvider: context.keys, create: false, signal });
+    const onProgress = restoreProgress(context, restore.restore_id, run.writes);
+    return await restoreFromRepository(context, restore, repository, destination, onProgress, signal);
+  } finally {
+    await driver.close?.().catch(() => {});
+  }
+}
+
+/** Runs a restore the caller holds a slot for; records and emits the outcome, never throws. */
+async function restoreNow(context: ServiceContext, restoreId: string, signal: AbortSignal): Promise<void> {
+  const writes = new WriteChain();
+  const restore = await context.catalog.updateRestore(restoreId, {
+    status: 'running',
+    started_at: nowIso(context),
+  });
   const destination = unsealConfig(restore.destination, context.sealer);
   const secrets = secretValues(destination);
   context.events.emit('restore.started', {
     id: restoreId,
     status: restoreStatusView(restore, nowIso(context)),
   });
-  let lastWrite = 0;
   try {
-    const backup = await loadBackup(context, restore.backup_id);
-    const driver = await context.storage.open(
-      unsealConfig(backup.destination, context.sealer) as DestinationConfig,
-    );
-    try {
-      const repository = await Repository.open(driver, { keyProvider: context.keys, create: false, signal });
-      const manifest = await repository.readManifest(backup.backup_id, { signal });
-      const isDatabase = DATABASE_TYPES.has(String(destination.type));
-      const warnings: string[] = [];
-      let entries: ManifestEntry[];
-      let targetConfig = destination;
-      if (isDatabase) {
-        const selection = selectRestoreTables(manifest.entries, destination.tables);
-        if (selection.missing.length > 0) {
-          warnings.push(`Not in backup ${backup.backup_id}, skipped: ${selection.missing.join(', ')}`);
-        }
-        if (selection.tables && selection.entries.length === 0) {
-          throw invalidConfig(
-            'destination.tables',
-            `None of the requested tables is in backup ${backup.backup_id}`,
-          );
-        }
-        entries = selection.entries;
-        if (selection.tables) targetConfig = { ...destination, tables: selection.tables };
-      } else {
-        const selection = destination.paths as string[] | undefined;
-        entries = selectFilesystemEntries(manifest.entries, selection);
-        if (selection && entries.length === 0) {
-          throw invalidConfig('destination.paths', 'Nothing in the backup matches the selection');
-        }
-      }
-      const options = { ...restore.restore_options, ...targetConfig };
-      if (restore.restore_options.verify_before_restore === true) {
-        await verifyChunks(repository, manifest, entries, { signal });
-      }
-      const kind = context.sources.get(String(destination.type), 'destination.type');
-      const target = kind.createRestoreTarget(targetConfig, restore.restore_options);
-      const result = await runRestore({
-        repository,
-        manifest,
-        target,
-        entries,
-        options,
-        signal,
-        onProgress: (progress) => {
-          const now = Date.now();
-          if (now - lastWrite < context.progressIntervalMs) return;
-          lastWrite = now;
-          void catalog.updateRestore(restoreId, { progress: progress.percent }).catch(() => {});
-          context.events.emit('restore.progress', {
-            id: restoreId,
-            progress: progress.percent,
-            bytes_done: progress.bytesDone,
-            bytes_total: progress.bytesEstimated,
-            estimated_completion: progress.estimatedCompletionAt?.toISOString() ?? null,
-          });
-        },
-      });
-      const restoredAt = nowIso(context);
-      const tables = entries.filter((entry) => entry.kind === 'table').length;
-      const files = entries.filter((entry) => entry.kind === 'file').length;
-      const details = result.details;
-      restore = await catalog.updateRestore(restoreId, {
-        status: 'completed',
-        progress: 100,
-        completed_at: restoredAt,
-        result: {
-          tables_restored: tables,
-          files_restored: files,
-          entries_restored: result.entries.length,
-          records_restored: result.records,
-          data_size: result.bytes,
-          restored_at: restoredAt,
-          ...restoreWarnings(warnings, details.warnings),
-        },
-        verification: restoreVerification(
-          restore.restore_options.verify_after_restore === true,
-          isDatabase,
-          details,
-          restoredAt,
-        ),
-      });
-    } finally {
-      await driver.close?.().catch(() => {});
-    }
-    context.events.emit('restore.completed', {
-      id: restoreId,
-      status: restoreStatusView(restore, nowIso(context)),
-    });
-    await notifyRestore(context, restore);
+    const outcome = await restoreFromBackup(context, restore, destination, { secrets, writes, signal });
+    await recordCompleted(context, restoreId, outcome, writes);
   } catch (thrown) {
-    const cancelled = signal.aborted;
-    const error = cancelled
-      ? new BackupError('aborted', 'The restore was cancelled')
-      : toBackupError(thrown, 'restore_failed');
-    const message = scrubMessage(error.message, secrets);
-    restore = await catalog.updateRestore(restoreId, {
+    await recordFailed(context, restoreId, thrown, { secrets, writes, signal });
+  }
+}
+
+/** Records a restore's success, emits `restore.completed` and notifies. */
+async function recordCompleted(
+  context: ServiceContext,
+  restoreId: string,
+  outcome: Partial<RestoreRecord>,
+  writes: WriteChain,
+): Promise<void> {
+  const restore = await writes.run(() => context.catalog.updateRestore(restoreId, outcome));
+  context.events.emit('restore.completed', {
+    id: restoreId,
+    status: restoreStatusView(restore, nowIso(context)),
+  });
+  await notifyRestore(context, restore);
+}
+
+/** Records a restore that failed or was cancelled (secrets scrubbed), emits `restore.failed`, notifies a failure. */
+async function recordFailed(
+  context: ServiceContext,
+  restoreId: string,
+  thrown: unknown,
+  run: { secrets: string[]; writes: WriteChain; signal: AbortSignal },
+): Promise<void> {
+  const cancelled = run.signal.aborted;
+  const error = cancelled
+    ? new BackupError('aborted', 'The restore was cancelled', { details: { restore_id: restoreId } })
+    : toBackupError(thrown, 'restore_failed');
+  const stored = errorInfoOf(error, run.secrets);
+  const restore = await run.writes.run(() =>
+    context.catalog.updateRestore(restoreId, {
       status: cancelled ? 'cancelled' : 'failed',
       completed_at: nowIso(context),
-      error: { code: error.code, message },
-    });
-    context.events.emit('restore.failed', {
-      id: restoreId,
-      status: restoreStatusView(restore, nowIso(context)),
-      error: new BackupError(error.code, message, { details: error.details }),
-    });
-    if (!cancelled) await notifyRestore(context, restore);
-  }
+      estimated_completion: null,
+      error: stored,
+    }),
+  );
+  context.events.emit('restore.failed', {
+    id: restoreId,
+    status: restoreStatusView(restore, nowIso(context)),
+    error: errorOfInfo(stored),
+  });
+  if (!cancelled) await notifyRestore(context, restore);
 }
 
 export type { View };

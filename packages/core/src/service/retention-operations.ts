@@ -4,9 +4,10 @@ import { Repository } from '../repository/repository.js';
 import { collectGarbage } from '../retention/collect-garbage.js';
 import { planRetention } from '../retention/plan-retention.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
-import type { View } from './backup-service.js';
+import type { CallContext } from './backup-service.js';
 import { loadJob } from './job-operations.js';
 import { applyRetentionOptionsSchema } from './schemas/queries.js';
+import type { GarbageCollectionView, RetentionResult } from './schemas/views/index.js';
 import { unsealConfig } from './secrets.js';
 import type { ServiceContext } from './service-context.js';
 import { parseInput } from './validate.js';
@@ -15,14 +16,16 @@ import { parseInput } from './validate.js';
  * Applies the job's retention policy (restic `forget` semantics): forgotten backups' manifests
  * are deleted from storage and their rows marked `deleted`, then garbage collection deletes the
  * chunks no remaining manifest references. `dry_run` only reports.
+ * @throws BackupError `validation_failed`, `job_not_found` (also for a job `call` may not see).
  */
 export async function applyRetentionPolicy(
   context: ServiceContext,
   jobId: string,
   optionsInput: unknown,
-): Promise<View> {
+  call?: CallContext,
+): Promise<RetentionResult> {
   const options = parseInput(applyRetentionOptionsSchema, optionsInput ?? {});
-  const job = await loadJob(context, jobId);
+  const job = await loadJob(context, jobId, call);
   const backups: BackupRecord[] = [];
   for (let offset = 0; ; offset += 500) {
     const page = await context.catalog.listBackups({
@@ -81,8 +84,13 @@ export async function applyRetentionPolicy(
 async function collectRepositoriesGarbage(
   context: ServiceContext,
   destinations: Array<Record<string, unknown>>,
-): Promise<View> {
-  const totals = { deleted_chunks: 0, deleted_bytes: 0, spared_recent_chunks: 0, deferred: [] as View[] };
+): Promise<GarbageCollectionView> {
+  const totals: GarbageCollectionView = {
+    deleted_chunks: 0,
+    deleted_bytes: 0,
+    spared_recent_chunks: 0,
+    deferred: [],
+  };
   for (const destination of destinations) {
     const driver = await context.storage.open(unsealConfig(destination, context.sealer) as DestinationConfig);
     try {

@@ -40,7 +40,8 @@ export interface ChunkObjectCheckOptions {
   concurrency?: number;
   /** Stored objects streamed and hashed at once (default 4; each holds one stream's buffers). */
   readConcurrency?: number;
-  onChecked?: (done: number, total: number) => void;
+  /** After each chunk: how many are done, of how many, and which one it was. */
+  onChecked?: (done: number, total: number, chunkId: string) => void;
 }
 
 /**
@@ -96,7 +97,7 @@ export async function checkChunkObjects(options: ChunkObjectCheckOptions): Promi
       }
     }
     checked++;
-    options.onChecked?.(checked, ids.length);
+    options.onChecked?.(checked, ids.length, id);
   });
   return { checked };
 }

@@ -5,9 +5,7 @@ export {
 } from './catalog-recovery.js';
 export { checkChunkObjects, distinctChunkIds, storedManifestChecksum } from './checksum-check.js';
 export { buildDamageReport, DamageCollector, type DamageFinding } from './damage-report.js';
-export { directoryTestRestore } from './directory-test-restore.js';
 export { checkAllEntries, checkChunkSubset } from './integrity-check.js';
-export { postgresTestRestore } from './postgres-test-restore.js';
 export {
   bucketCount,
   chunkBucket,
@@ -24,7 +22,6 @@ export {
   type RebuildCatalogResult,
   rebuildCatalog,
 } from './rebuild-catalog.js';
-export { databaseOf, testDatabaseName } from './test-database.js';
 export {
   runTestRestore,
   sourceTypeOf,

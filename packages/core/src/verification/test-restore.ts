@@ -1,11 +1,12 @@
+import { restoredShare } from '../engine/progress.js';
+import { runRestore } from '../engine/restore-engine.js';
 import { BackupError } from '../errors.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
-import { directoryTestRestore } from './directory-test-restore.js';
-import { postgresTestRestore } from './postgres-test-restore.js';
-import type { TestRestoreOptions, TestRestoreReport } from './types.js';
-
-const POSTGRES_TYPES = new Set(['database', 'postgres', 'postgresql']);
+import type { SourceKind } from '../sources/backup-source.js';
+import { defaultSourceKinds } from '../sources/default-kinds.js';
+import { findSourceKind } from '../sources/source-kinds.js';
+import type { TestRestoreContext, TestRestoreOptions, TestRestoreReport } from '../sources/test-restore.js';
 
 export interface TestRestoreRunOptions {
   repository: Repository;
@@ -19,11 +20,16 @@ export interface TestRestoreRunOptions {
   scratchRoot?: string;
   signal?: AbortSignal;
   onBytes?: (bytes: number) => void;
+  /** The kinds to find the backup's among, by `source.type` (default: the built-in ones). */
+  sourceKinds?: readonly SourceKind[];
 }
 
-/** Whether backups of this `source.type` can be test-restored (PostgreSQL and directories). */
-export function supportsTestRestore(sourceType: string): boolean {
-  return POSTGRES_TYPES.has(sourceType) || sourceType === 'filesystem';
+/** Whether backups of this `source.type` can be test-restored: its kind has `testRestore`. */
+export function supportsTestRestore(
+  sourceType: string,
+  sourceKinds: readonly SourceKind[] = defaultSourceKinds(),
+): boolean {
+  return findSourceKind(sourceKinds, sourceType)?.testRestore !== undefined;
 }
 
 /** The kind of source a manifest came from, as `source.type` says. */
@@ -32,32 +38,43 @@ export function sourceTypeOf(manifest: Manifest): string {
 }
 
 /**
- * Test-restores a backup the way its source kind restores: PostgreSQL into a test database,
- * directories into a scratch directory; then compares with the manifest and cleans up.
- * @throws BackupError `invalid_request` (PostgreSQL without a connection string, bad test
- *   database), `not_implemented` for other source kinds, and what the restore throws.
+ * Test-restores a backup the way its source kind does (`SourceKind.testRestore`: PostgreSQL
+ * into a test database, directories into a scratch directory), restoring through the engine.
+ * @throws BackupError `not_implemented` for a kind without test restores, and what the kind's
+ *   test restore throws.
  */
 export async function runTestRestore(options: TestRestoreRunOptions): Promise<TestRestoreReport> {
   const type = sourceTypeOf(options.manifest);
-  if (POSTGRES_TYPES.has(type)) {
-    const cs = options.sourceConfig?.connection_string;
-    if (typeof cs !== 'string' || cs.trim() === '') {
-      throw new BackupError(
-        'invalid_request',
-        'A PostgreSQL test restore needs the source connection string',
-        {
-          details: { field: 'source.connection_string' },
-        },
-      );
-    }
-    return postgresTestRestore({ ...options, connectionString: cs });
+  const kind = findSourceKind(options.sourceKinds ?? defaultSourceKinds(), type);
+  if (!kind?.testRestore) {
+    throw new BackupError(
+      'not_implemented',
+      `Test restores of ${type || 'these'} backups are not implemented`,
+      {
+        details: { source_type: type },
+      },
+    );
   }
-  if (type === 'filesystem') return directoryTestRestore(options);
-  throw new BackupError(
-    'not_implemented',
-    `Test restores of ${type || 'these'} backups are not implemented`,
-    {
-      details: { source_type: type },
-    },
-  );
+  return kind.testRestore(testRestoreContext(options));
+}
+
+/** What a kind's test restore gets: the backup, and a restore through the engine reporting bytes. */
+function testRestoreContext(options: TestRestoreRunOptions): TestRestoreContext {
+  const { repository, manifest, signal } = options;
+  return {
+    manifest,
+    options: options.options,
+    sourceConfig: options.sourceConfig ?? null,
+    scratchRoot: options.scratchRoot,
+    signal,
+    restore: (target, entries) =>
+      runRestore({
+        repository,
+        manifest,
+        target,
+        entries,
+        signal,
+        onProgress: (p) => options.onBytes?.(restoredShare(p)),
+      }),
+  };
 }

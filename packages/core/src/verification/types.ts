@@ -1,16 +1,7 @@
 import type { ErrorInfo } from '../catalog/records.js';
+import type { TestRestoreOptions, TestRestoreReport } from '../sources/test-restore.js';
 
-/** The spec's `test_restore_options`. */
-export interface TestRestoreOptions {
-  /** PostgreSQL: database to restore into, created when missing (default `<source db>_test_restore`). */
-  test_database?: string;
-  /** Tables (PostgreSQL patterns) or paths (directory backups) to restore; all when absent. */
-  test_tables?: string[];
-  /** Drop what the test restore created (default true). */
-  cleanup_after_test?: boolean;
-}
-
-/** What to verify: the spec's endpoint 7 request body. */
+/** What to verify: the body of `POST /backup/backups/{backup_id}/verify`. */
 export interface VerifyBackupOptions {
   /** `full`, `quick` (checksums only) or `NN%` (read that share of the chunks, rotating per run). */
   verification_type: string;
@@ -59,20 +50,6 @@ export interface ReadDataSubset {
   buckets: number;
   bucket: number;
   chunks: number;
-}
-
-export interface TestRestoreReport {
-  kind: 'postgres' | 'directory';
-  /** PostgreSQL: the test database; directories: the scratch directory. */
-  target: string;
-  created_target: boolean;
-  cleaned_up: boolean;
-  entries_restored: number;
-  records_restored: number;
-  bytes_restored: number;
-  /** Per table or file: what the manifest says against what came back. */
-  compared: Array<{ name: string; expected_rows?: number; rows?: number; size?: number; matched: boolean }>;
-  mismatches: Array<{ name: string; reason: string }>;
 }
 
 /** The structured outcome stored as `backup_verifications.result`. */

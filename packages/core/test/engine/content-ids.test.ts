@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LocalKeyProvider, type Manifest, Repository, runBackup, runRestore } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { firstChunkDifference } from '../../src/engine/content-ids.js';
+import { firstChunkDifference } from '../../src/sources/chunk-refs.js';
 import { CollectingTarget, FakeSource, SMALL_CHUNKS, tempDriver } from './fixtures.js';
 
 const provider = new LocalKeyProvider({ k1: randomBytes(32), k2: randomBytes(32) });

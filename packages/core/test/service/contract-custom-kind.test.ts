@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { filesystemSourceKind, type SourceKind, type View } from '@backupkit/core';
+import { filesystemSourceKind, type SourceKind } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fsJob, makeService, makeTree, tempDir, treeDigest } from './helpers.js';
 
@@ -47,13 +47,13 @@ describe('contract: source kinds registered at runtime', () => {
     const job = await ctx.service.createJob(fsJob(source, { source: { type: 'dirs', root: source } }));
     expect(job.source).toEqual({ type: 'dirs', root: source });
     const run = await ctx.service.executeJob(job.job_id as string);
-    const status = await ctx.service.waitFor(run.execution_id as string, { timeoutMs: 60_000 });
+    const status = await ctx.service.waitFor(run.execution_id, { timeoutMs: 60_000 });
     expect(status.status, JSON.stringify(status.error)).toBe('completed');
     const restore = await ctx.service.createRestore({
-      backup_id: (status.result as View).backup_id,
+      backup_id: status.result!.backup_id,
       destination: { type: 'dirs', root: target },
     });
-    const done = await ctx.service.waitFor(restore.restore_id as string, { timeoutMs: 60_000 });
+    const done = await ctx.service.waitFor(restore.restore_id, { timeoutMs: 60_000 });
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
     expect(await treeDigest(target)).toEqual(await treeDigest(source));
   });

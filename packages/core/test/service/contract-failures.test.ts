@@ -65,7 +65,7 @@ describe('contract: failed runs and restores in the status views', () => {
     body.source.tables = ['users'];
     const job = await service.createJob(body, { principal: PRINCIPAL });
     const run = await service.executeJob(job.job_id as string, {}, { principal: PRINCIPAL });
-    await service.waitFor(run.execution_id as string, { timeoutMs: 60_000 });
+    await service.waitFor(run.execution_id, { timeoutMs: 60_000 });
     const status = await service.getJobStatus(job.job_id as string);
     expect(status).toMatchObject({ status: 'failed', result: null, next_run: null });
     expectIso(status.completed_at);
@@ -76,7 +76,7 @@ describe('contract: failed runs and restores in the status views', () => {
     expect(JSON.stringify([job, run, status])).not.toContain(SECRET);
     // The job can run again once the failed run ended.
     const again = await service.executeJob(job.job_id as string, {});
-    await service.waitFor(again.execution_id as string, { timeoutMs: 60_000 });
+    await service.waitFor(again.execution_id, { timeoutMs: 60_000 });
     const analytics = await service.getAnalytics({ job_id: job.job_id });
     expect(analytics.overview).toMatchObject({ total_backups: 2, successful_backups: 0, failed_backups: 2 });
   });
@@ -85,18 +85,18 @@ describe('contract: failed runs and restores in the status views', () => {
     const body = { ...specCreateJobBody(withSecret(source.url)), schedule: null };
     body.source.tables = ['users'];
     // The job's own verification includes a test restore (into <source db>_test_restore).
-    body.verification.test_restore = true;
+    body.verification!.test_restore = true;
     const job = await service.createJob(body);
     const run = await service.executeJob(job.job_id as string);
-    const status = await service.waitFor(run.execution_id as string, { timeoutMs: 60_000 });
+    const status = await service.waitFor(run.execution_id, { timeoutMs: 60_000 });
     expect(status.status, JSON.stringify(status.error)).toBe('completed');
     expect(status.verification).toMatchObject({ status: 'passed', test_restore_verified: true });
     const restore = await service.createRestore({
-      backup_id: (status.result as View).backup_id,
+      backup_id: status.result!.backup_id,
       destination: { type: 'database', connection_string: withSecret(target.url), overwrite_existing: false },
     });
-    await service.waitFor(restore.restore_id as string, { timeoutMs: 60_000 });
-    const done = await service.getRestoreStatus(restore.restore_id as string);
+    await service.waitFor(restore.restore_id, { timeoutMs: 60_000 });
+    const done = await service.getRestoreStatus(restore.restore_id);
     expect(done).toMatchObject({ status: 'failed', result: null });
     expectIso(done.completed_at);
     expectKeys(done.error, ['code', 'message']);

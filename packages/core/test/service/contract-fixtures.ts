@@ -1,7 +1,8 @@
 /**
- * The spec's example payloads (spec/backup-service.md), verbatim except for connection strings
- * and destinations, which point at the local PostgreSQL and a `local` destination.
+ * Example payloads of the documented API (docs/http-api.md), with connection strings and
+ * destinations pointing at the local PostgreSQL and a `local` destination.
  */
+import type { CreateJobInput, CreateRestoreInput, ExecuteJobInput, VerifyBackupInput } from '@backupkit/core';
 import { expect } from 'vitest';
 
 export const SPEC_KEY_ID = 'backup_key_123456789';
@@ -16,12 +17,12 @@ export function withSpecPassword(url: string): string {
   return parsed.toString().replace(/^postgres:/, 'postgresql:');
 }
 
-/** What the spec shows for a connection string with the password masked. */
+/** How a connection string is shown with its password masked (`user:***@`). */
 export function masked(url: string): string {
   return url.replace(/:pass@/, ':***@');
 }
 
-export function specCreateJobBody(connectionString: string) {
+export function specCreateJobBody(connectionString: string): CreateJobInput {
   return {
     job_name: 'Daily Database Backup',
     description: 'Daily backup of all database tables',
@@ -76,7 +77,7 @@ export function specCreateJobBody(connectionString: string) {
   };
 }
 
-export function specExecuteBody() {
+export function specExecuteBody(): ExecuteJobInput {
   return {
     execution_options: {
       priority: 'high',
@@ -92,7 +93,7 @@ export function specExecuteBody() {
   };
 }
 
-export function specRestoreBody(backupId: string, sourceUrl: string, targetUrl: string) {
+export function specRestoreBody(backupId: string, sourceUrl: string, targetUrl: string): CreateRestoreInput {
   return {
     restore_name: 'Emergency Database Restore',
     description: 'Restore database from backup after incident',
@@ -127,7 +128,7 @@ export function specRestoreBody(backupId: string, sourceUrl: string, targetUrl: 
   };
 }
 
-export function specVerifyBody() {
+export function specVerifyBody(): VerifyBackupInput {
   return {
     verification_type: 'full',
     checksum_verification: true,

@@ -1,6 +1,6 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NotificationMessage, Notifier, View } from '@backupkit/core';
+import type { ExecutionView, JobView, NotificationMessage, Notifier, View } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectIso, expectKeys, PRINCIPAL } from './contract-fixtures.js';
 import { fsJob, makeService, makeTree, tempDir } from './helpers.js';
@@ -45,14 +45,14 @@ class RecordingNotifier implements Notifier {
   }
 }
 
-/** API.md's management calls: same conventions as the spec's eight endpoints. */
+/** The management calls of docs/http-api.md: same conventions as the eight core endpoints. */
 describe('contract: management calls and listings', () => {
   let ctx: Awaited<ReturnType<typeof makeService>>;
   let source: string;
-  let job: View;
+  let job: JobView;
   const backups: string[] = [];
   const executions: string[] = [];
-  let firstRun: View;
+  let firstRun: ExecutionView;
   const notifier = new RecordingNotifier();
 
   beforeAll(async () => {
@@ -68,11 +68,11 @@ describe('contract: management calls and listings', () => {
     for (let run = 0; run < 3; run++) {
       await writeFile(path.join(source, `run-${run}.txt`), `run ${run}\n`.repeat(2000));
       const started = await ctx.service.executeJob(job.job_id as string, run === 0 ? {} : undefined);
-      executions.push(started.execution_id as string);
+      executions.push(started.execution_id);
       if (run === 0) firstRun = started;
-      const status = await ctx.service.waitFor(started.execution_id as string, { timeoutMs: 60_000 });
+      const status = await ctx.service.waitFor(started.execution_id, { timeoutMs: 60_000 });
       expect(status.status, JSON.stringify(status.error)).toBe('completed');
-      backups.push((status.result as View).backup_id as string);
+      backups.push(status.result!.backup_id as string);
     }
   });
 
@@ -108,7 +108,8 @@ describe('contract: management calls and listings', () => {
     expect(paused).toMatchObject({ status: 'paused', next_run: null });
     const resumed = await ctx.service.updateJob(job.job_id as string, { status: 'active' });
     expectIso(resumed.next_run);
-    const impersonate = await failure(ctx.service.updateJob(job.job_id as string, { created_by: 'mallory' }));
+    // @ts-expect-error: created_by is not a job setting; a plain JavaScript caller still gets a clear issue.
+    const impersonate = await failure(ctx.service.updateJob(job.job_id, { created_by: 'mallory' }));
     expect(impersonate).toMatchObject({
       code: 'validation_failed',
       details: { issues: ['Unknown field: created_by'] },
@@ -163,8 +164,8 @@ describe('contract: management calls and listings', () => {
 
   it('getVerification returns the verifyBackup shape with the outcome', async () => {
     const started = await ctx.service.verifyBackup(backups[1]!, { verification_type: 'quick' });
-    const done = await ctx.service.waitFor(started.verification_id as string, { timeoutMs: 60_000 });
-    const fetched = await ctx.service.getVerification(started.verification_id as string);
+    const done = await ctx.service.waitFor(started.verification_id, { timeoutMs: 60_000 });
+    const fetched = await ctx.service.getVerification(started.verification_id);
     expect(fetched).toEqual(done);
     expectKeys(fetched, [
       'verification_id',
@@ -192,7 +193,7 @@ describe('contract: management calls and listings', () => {
     const run = await ctx.service.executeJob(job.job_id as string, {
       execution_options: { skip_verification: true },
     });
-    const status = await ctx.service.waitFor(run.execution_id as string, { timeoutMs: 60_000 });
+    const status = await ctx.service.waitFor(run.execution_id, { timeoutMs: 60_000 });
     expect(status.verification).toEqual({
       status: 'not_verified',
       checksum_verified: false,
@@ -200,15 +201,15 @@ describe('contract: management calls and listings', () => {
       test_restore_verified: false,
       verified_at: null,
     });
-    backups.push((status.result as View).backup_id as string);
-    executions.push(run.execution_id as string);
+    backups.push(status.result!.backup_id as string);
+    executions.push(run.execution_id);
   });
 
   it('createRestore takes created_by from the principal, never from the body', async () => {
     const target = await tempDir('contract-mgmt-restore');
     try {
       const body = {
-        backup_id: backups[2],
+        backup_id: backups[2]!,
         destination: { type: 'filesystem', path: target },
         restore_options: { verify_after_restore: false },
         notifications: { on_success: true, recipients: ['ops@delivery.com'] },
@@ -216,7 +217,7 @@ describe('contract: management calls and listings', () => {
       };
       const withPrincipal = await ctx.service.createRestore(body, { principal: PRINCIPAL });
       expect(withPrincipal.created_by).toBe(PRINCIPAL);
-      const done = await ctx.service.waitFor(withPrincipal.restore_id as string, { timeoutMs: 60_000 });
+      const done = await ctx.service.waitFor(withPrincipal.restore_id, { timeoutMs: 60_000 });
       expect(done.status, JSON.stringify(done.error)).toBe('completed');
       expect((done.result as View).tables_restored).toBe(0);
       expect((done.result as View).records_restored as number).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-/** Assertions of the spec's response shapes: every documented key, with its type and units. */
+/** Assertions of the documented response shapes: every documented key, with its type and units. */
 import type { View } from '@backupkit/core';
 import { expect } from 'vitest';
 import { expectIso, expectIsoOrNull, expectKeys, expectProgress } from './contract-fixtures.js';
@@ -21,7 +21,7 @@ export function expectExecutionView(view: View): void {
   expectIsoOrNull(view.estimated_completion);
 }
 
-/** A finished, successful run's status (spec §3). */
+/** A finished, successful run's status (`GET /backup/jobs/{job_id}/status`). */
 export function expectCompletedJobStatus(status: View): void {
   expectKeys(status, [
     'job_id',
@@ -103,7 +103,7 @@ export function expectBackupFile(file: View): void {
   expectIsoOrNull(file.retention_until);
 }
 
-/** A finished, successful restore's status (spec §6). */
+/** A finished, successful restore's status (`GET /backup/restores/{restore_id}/status`). */
 export function expectCompletedRestoreStatus(done: View): void {
   expectKeys(done, [
     'restore_id',

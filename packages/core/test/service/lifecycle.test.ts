@@ -18,7 +18,7 @@ describe('execute → status → list → restore', () => {
     for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
   });
 
-  it('backs up, reports the spec status, lists the backup and restores it identically', async () => {
+  it('backs up, reports the documented status, lists the backup and restores it identically', async () => {
     const { service } = ctx;
     const job = await service.createJob(fsJob(source), { principal: 'admin_1' });
     const events: string[] = [];
@@ -40,7 +40,7 @@ describe('execute → status → list → restore', () => {
       notify_on_completion: true,
     });
 
-    const final = await service.waitFor(String(started.execution_id));
+    const final = await service.waitFor(started.execution_id);
     expect(final.status).toBe('completed');
     const status = await service.getJobStatus(String(job.job_id));
     expect(status).toMatchObject({
@@ -49,7 +49,7 @@ describe('execute → status → list → restore', () => {
       error: null,
       execution_id: started.execution_id,
     });
-    const result = status.result as Record<string, unknown>;
+    const result = status.result!;
     expect(String(result.backup_id)).toMatch(/^backup_/);
     expect(String(result.checksum)).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.encryption).toBe('AES-256');
@@ -86,7 +86,7 @@ describe('execute → status → list → restore', () => {
       { principal: 'admin_1' },
     );
     expect(restore).toMatchObject({ status: 'queued', started_at: null, created_by: 'admin_1' });
-    const restored = await service.waitFor(String(restore.restore_id));
+    const restored = await service.waitFor(restore.restore_id);
     expect(restored.status).toBe('completed');
     expect(restored.result).toMatchObject({
       records_restored: expect.any(Number),
@@ -102,7 +102,7 @@ describe('execute → status → list → restore', () => {
       backup_id: result.backup_id,
       destination: { type: 'filesystem', path: partialTarget, paths: ['dir1'] },
     });
-    expect((await service.waitFor(String(partial.restore_id))).status).toBe('completed');
+    expect((await service.waitFor(partial.restore_id)).status).toBe('completed');
     const expected = new Map(
       [...(await treeDigest(source))].filter(([name]) => name.startsWith(`dir1${path.sep}`)),
     );

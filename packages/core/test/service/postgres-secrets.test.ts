@@ -33,9 +33,9 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
   let dataDir: string;
   let service: BackupService;
   const seen: string[] = [];
-  const record = (value: unknown) => {
+  const record = <T>(value: T): T => {
     seen.push(JSON.stringify(value, (_k, v) => (v instanceof Error ? { ...v, message: v.message } : v)));
-    return value as View;
+    return value;
   };
 
   beforeAll(async () => {
@@ -107,12 +107,12 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
       compression_level: 9,
       encryption_key: 'other_key',
     });
-    const first = record(await service.waitFor(String(custom.execution_id)));
+    const first = record(await service.waitFor(custom.execution_id));
     expect(first.status).toBe('completed');
     expect(first.verification).toMatchObject({ status: 'not_verified', verified_at: null });
 
     const plain = record(await service.executeJob(jobId));
-    const second = record(await service.waitFor(String(plain.execution_id)));
+    const second = record(await service.waitFor(plain.execution_id));
     expect(second.status).toBe('completed');
     expect(second.verification).toMatchObject({ status: 'passed' });
 
@@ -147,7 +147,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
     const restore = record(
       await service.createRestore({
         restore_name: 'copy',
-        backup_id: (second.result as View).backup_id,
+        backup_id: second.result!.backup_id,
         source: { type: 'database', connection_string: withPassword(source.url) },
         destination: {
           type: 'database',
@@ -160,7 +160,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
     expect((restore.destination as View).connection_string).toBe(
       `postgresql://postgres:***@127.0.0.1:5432/${target.name}`,
     );
-    const restored = record(await service.waitFor(String(restore.restore_id)));
+    const restored = record(await service.waitFor(restore.restore_id));
     expect(restored).toMatchObject({
       status: 'completed',
       result: { tables_restored: 2, records_restored: 1000 },
@@ -171,7 +171,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
     // A selection restores only what it names (schema-less table names match public.*).
     const partial = record(
       await service.createRestore({
-        backup_id: (second.result as View).backup_id,
+        backup_id: second.result!.backup_id,
         destination: {
           type: 'postgres',
           connection_string: withPassword(target.url),
@@ -180,7 +180,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
         },
       }),
     );
-    const partialDone = record(await service.waitFor(String(partial.restore_id)));
+    const partialDone = record(await service.waitFor(partial.restore_id));
     expect(partialDone).toMatchObject({
       status: 'completed',
       result: { tables_restored: 1, records_restored: 500 },
@@ -195,7 +195,7 @@ describe('PostgreSQL jobs: secrets never leak; custom_parameters apply to one ru
       }),
     );
     const failed = record(
-      await service.waitFor(String(record(await service.executeJob(String(broken.job_id))).execution_id)),
+      await service.waitFor(record(await service.executeJob(String(broken.job_id))).execution_id),
     );
     expect(failed.status).toBe('failed');
     expect((failed.error as View).code).toBeTruthy();

@@ -27,7 +27,7 @@ describe('verification, retention and analytics', () => {
     for (let day = 0; day < 3; day++) {
       await writeFile(path.join(source, `day-${day}.txt`), `day ${day}\n`.repeat(1000));
       const run = await ctx.service.executeJob(jobId);
-      const status = await ctx.service.waitFor(String(run.execution_id));
+      const status = await ctx.service.waitFor(run.execution_id);
       expect(status.verification).toMatchObject({ status: 'not_verified', verified_at: null });
       backups.push(String((status.result as View).backup_id));
       clock.advance(24 * 3600 * 1000);
@@ -51,7 +51,7 @@ describe('verification, retention and analytics', () => {
         progress: 0,
         verification_type: request.verification_type,
       });
-      const done = await service.waitFor(String(started.verification_id));
+      const done = await service.waitFor(started.verification_id);
       expect(done.status, JSON.stringify(done)).toBe('passed');
       // `quick` is checksums only: no chunk is read, so integrity is not claimed.
       expect(done.result).toMatchObject({
@@ -60,7 +60,7 @@ describe('verification, retention and analytics', () => {
       });
     }
     const withRestore = await service.verifyBackup(backups[2]!, { test_restore: true });
-    expect((await service.waitFor(String(withRestore.verification_id))).result).toMatchObject({
+    expect((await service.waitFor(withRestore.verification_id)).result).toMatchObject({
       test_restore_verified: true,
     });
 
@@ -82,9 +82,14 @@ describe('verification, retention and analytics', () => {
       await writeFile(file, bytes);
     }
     const tampered = await service.verifyBackup(backups[0]!, { verification_type: 'full' });
-    const failed = await service.waitFor(String(tampered.verification_id));
+    const failed = await service.waitFor(tampered.verification_id);
     expect(failed.status).toBe('failed');
-    expect(String(failed.error)).toMatch(/^integrity_error/);
+    expect(failed.error).toMatch(/^integrity_error: \d+ damaged object/);
+    expect(failed.result?.error).toMatchObject({
+      code: 'integrity_error',
+      message: expect.stringMatching(/damaged object/),
+      details: { backup_id: backups[0], damaged_objects: expect.any(Number) },
+    });
     const listed = await service.listBackups({ job_id: jobId });
     const first = (listed.files as View[]).find((f) => f.backup_id === backups[0]);
     expect(first).toMatchObject({ verification_status: 'failed' });
@@ -106,7 +111,7 @@ describe('verification, retention and analytics', () => {
     expect(String((listed.files as View[])[0]!.retention_until)).toMatch(/^2024-03-/);
   });
 
-  it('reports analytics in the spec shape', async () => {
+  it('reports analytics in the documented shape', async () => {
     const analytics = await ctx.service.getAnalytics({ job_id: jobId });
     expect(analytics.overview).toMatchObject({ total_jobs: 1, active_jobs: 1 });
     const [row] = analytics.job_breakdown as View[];

@@ -6,8 +6,10 @@ import { type PostgresSourceConfig, parseSourceConfig } from './config.js';
 import { mapPgError, maskConnectionString, qualified, SESSION_SETTINGS } from './connection.js';
 import { copyFormatOf, copyToSql } from './copy-format.js';
 import { CopyOutStream } from './copy-out-stream.js';
+import { POSTGRES_FAMILY } from './postgres-types.js';
 import { RowCounter } from './row-counter.js';
 import type { DatabaseSchema, TableEntryMetadata, TableSchema } from './schema-types.js';
+import { estimateCopyBytes } from './size-estimate.js';
 import { SnapshotPool } from './snapshot-pool.js';
 import { entryName, selectTables, TablePattern } from './table-match.js';
 
@@ -18,7 +20,8 @@ import { entryName, selectTables, TablePattern } from './table-match.js';
  * connections that share the snapshot.
  */
 export class PostgresSource implements BackupSource {
-  readonly type = 'postgres';
+  /** What manifests record as `source.type`. */
+  readonly type = POSTGRES_FAMILY;
   readonly #config: Required<PostgresSourceConfig>;
 
   /** @throws BackupError `invalid_backup_config` for a bad config. */
@@ -79,6 +82,12 @@ export class PostgresSource implements BackupSource {
         );
       }
       const captured = await captureTables(client, tables);
+      await estimateCopyBytes(
+        client,
+        captured.tables.map((schema, i) => ({ oid: tables[i]!.oid, schema })),
+        new Map(((context.previous ?? context.parent)?.entries ?? []).map((e) => [e.name, e])),
+        entryName,
+      );
       const sequences = await captureSequences(client, captured.sequenceOids);
       const types = await captureTypes(client, captured.typeOids);
       const info = await client.query<{ version: string; db: string }>(

@@ -1,5 +1,7 @@
-import type { ManifestEntry } from '../repository/manifest.js';
-import { type TableName, TablePattern } from '../sources/postgres/table-match.js';
+import { invalidConfigError } from '../../errors.js';
+import type { Manifest, ManifestEntry } from '../../repository/manifest.js';
+import type { RestoreSelection } from '../restore-selection.js';
+import { type TableName, TablePattern } from './table-match.js';
 
 /** What a database restore takes from a backup for the requested `destination.tables`. */
 export interface TableSelection {
@@ -11,7 +13,8 @@ export interface TableSelection {
   missing: string[];
 }
 
-function tableNameOf(entry: ManifestEntry): TableName {
+/** The schema and name of a table entry (its metadata, else its `schema.table` name). */
+export function tableNameOf(entry: ManifestEntry): TableName {
   const meta = entry.metadata as { schema?: unknown; name?: unknown };
   if (typeof meta.schema === 'string' && typeof meta.name === 'string') {
     return { schema: meta.schema, name: meta.name };
@@ -39,5 +42,28 @@ export function selectRestoreTables(entries: ManifestEntry[], requested: unknown
     entries: tables.filter((entry) => found.some((pattern) => pattern.matches(tableNameOf(entry)))),
     tables: found.map((pattern) => pattern.text),
     missing: patterns.filter((pattern) => pattern.literal && !found.includes(pattern)).map((p) => p.text),
+  };
+}
+
+/**
+ * `SourceKind.selectEntries` for databases: the tables `destination.tables` asks for, the
+ * destination narrowed to the patterns that found something, a warning for the rest.
+ * @throws BackupError `invalid_backup_config` (`destination.tables`) when none is in the backup.
+ */
+export function selectPostgresEntries(
+  manifest: Pick<Manifest, 'backup_id' | 'entries'>,
+  destination: Record<string, unknown>,
+): RestoreSelection {
+  const backupId = manifest.backup_id;
+  const selection = selectRestoreTables(manifest.entries, destination.tables);
+  if (selection.tables && selection.entries.length === 0) {
+    throw invalidConfigError('destination.tables', `None of the requested tables is in backup ${backupId}`);
+  }
+  const { missing } = selection;
+  return {
+    entries: selection.entries,
+    config: selection.tables ? { ...destination, tables: selection.tables } : destination,
+    warnings: missing.length > 0 ? [`Not in backup ${backupId}, skipped: ${missing.join(', ')}`] : [],
+    missing,
   };
 }

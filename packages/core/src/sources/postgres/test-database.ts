@@ -1,4 +1,4 @@
-import { BackupError } from '../errors.js';
+import { BackupError } from '../../errors.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const RESERVED = new Set(['postgres', 'template0', 'template1']);
