@@ -7,12 +7,20 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   BackupError,
   type DriverCallOptions,
+  driverCallError,
   type GetOptions,
   guardReadStream,
+  httpRangeHeader,
+  ignoreNotFound,
+  isBackupError,
   isTransientNetworkError,
+  notFoundError,
+  nullIfNotFound,
   type ObjectInfo,
   ObjectKeyPrefix,
+  objectInfo,
   type PutOptions,
+  readEmptyRange,
   type StorageCapabilities,
   type StorageDriver,
 } from '@backupkit/core';
@@ -24,15 +32,17 @@ export interface HttpBlobDriverOptions {
   path?: string;
 }
 
-/** 1. Map every failure to a BackupError code: callers (and retries) switch on codes, never messages. */
+/**
+ * 1. Map every failure to a BackupError code: callers (and retries) switch on codes, never
+ * messages. Aborts need no case here: `driverCallError` (see `#error`) answers `aborted` once
+ * the call's signal fired, whatever the client made of it.
+ */
 function toStoreError(error: unknown, operation: string, key: string, status?: number): BackupError {
-  if (error instanceof BackupError) return error;
+  // By brand, not instanceof: this driver's copy of core may differ from the caller's.
+  if (isBackupError(error)) return error;
   const details = { key, operation, ...(status ? { status } : {}) };
   const reason = error instanceof Error ? error.message : String(error);
-  if (error instanceof Error && error.name === 'AbortError') {
-    return new BackupError('aborted', `${operation} of ${key} was cancelled`, { cause: error, details });
-  }
-  if (status === 404) return new BackupError('not_found', `No object at ${key}`, { details });
+  if (status === 404) return notFoundError(operation, key);
   if (status === 401 || status === 403)
     return new BackupError('access_denied', `${operation} of ${key} was refused`, { details });
   if (status === 429)
@@ -74,6 +84,11 @@ export class HttpBlobStorageDriver implements StorageDriver {
     return `${this.#base}/o/${encodeURIComponent(this.#keys.toName(key))}`;
   }
 
+  /** Every catch block ends here: `aborted` once `signal` fired, else the store's failure mapped. */
+  #error(error: unknown, operation: string, key: string, signal: AbortSignal | undefined): BackupError {
+    return driverCallError(error, operation, key, signal, (cause) => toStoreError(cause, operation, key));
+  }
+
   /**
    * 3. Stream the body with backpressure: never collect it in memory. node:http and pipeline,
    * not fetch: a web-stream request body (`Readable.toWeb`) copies every piece, and a 200 MiB
@@ -96,51 +111,42 @@ export class HttpBlobStorageDriver implements StorageDriver {
       if (response.statusCode !== 201) throw toStoreError(new Error(text), 'put', key, response.statusCode);
     } catch (error) {
       if (body instanceof Readable) body.destroy();
-      throw toStoreError(error, 'put', key);
+      throw this.#error(error, 'put', key, options.signal);
     }
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const url = this.#url(key);
     const { range, signal } = options;
-    const headers: Record<string, string> = {};
-    if (range)
-      headers.range = `bytes=${range.offset}-${range.length === undefined ? '' : range.offset + range.length - 1}`;
+    // No HTTP range names zero bytes: core answers from `head` (empty, or not_found).
+    if (range?.length === 0) return readEmptyRange(this, key, options);
     let response: Response;
     try {
-      response = await fetch(url, { headers, signal });
+      response = await fetch(url, { headers: range ? { range: httpRangeHeader(range) } : {}, signal });
     } catch (error) {
-      throw toStoreError(error, 'get', key);
+      throw this.#error(error, 'get', key, signal);
     }
     if (!response.ok || !response.body) {
       await response.body?.cancel();
       throw toStoreError(new Error(response.statusText), 'get', key, response.status);
     }
-    if (range?.length === 0) {
-      await response.body.cancel();
-      return Readable.from([]);
-    }
     // 4. Errors while the caller reads the body are BackupErrors too, and the signal still stops it.
     return guardReadStream(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), {
       signal,
-      mapError: (error) => toStoreError(error, 'get', key),
+      mapError: (error) => this.#error(error, 'get', key, signal),
     });
   }
 
   async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
-    let response: Response;
     try {
-      response = await fetch(this.#url(key), { method: 'HEAD', signal: options.signal });
+      const response = await fetch(this.#url(key), { method: 'HEAD', signal: options.signal });
+      if (!response.ok) throw toStoreError(new Error(response.statusText), 'head', key, response.status);
+      const { headers } = response;
+      return objectInfo(key, { size: headers.get('content-length'), lastModified: headers.get('x-mtime') });
     } catch (error) {
-      throw toStoreError(error, 'head', key);
+      // A missing object is no failure of head: null.
+      return nullIfNotFound(this.#error(error, 'head', key, options.signal));
     }
-    if (response.status === 404) return null;
-    if (!response.ok) throw toStoreError(new Error(response.statusText), 'head', key, response.status);
-    return {
-      key,
-      size: Number(response.headers.get('content-length') ?? 0),
-      lastModified: new Date(response.headers.get('x-mtime') ?? 0),
-    };
   }
 
   /** 5. Listings are async iterables that fetch page by page. */
@@ -154,11 +160,11 @@ export class HttpBlobStorageDriver implements StorageDriver {
         if (!response.ok) throw toStoreError(new Error(response.statusText), 'list', prefix, response.status);
         body = (await response.json()) as typeof body;
       } catch (error) {
-        throw toStoreError(error, 'list', prefix);
+        throw this.#error(error, 'list', prefix, options.signal);
       }
       for (const item of body.items) {
         const key = this.#keys.toKey(item.key);
-        if (key !== undefined) yield { key, size: item.size, lastModified: new Date(item.mtime) };
+        if (key !== undefined) yield objectInfo(key, { size: item.size, lastModified: item.mtime });
       }
       if (!body.more) return;
     }
@@ -167,11 +173,10 @@ export class HttpBlobStorageDriver implements StorageDriver {
   async delete(key: string, options: DriverCallOptions = {}): Promise<void> {
     try {
       const response = await fetch(this.#url(key), { method: 'DELETE', signal: options.signal });
-      if (!response.ok && response.status !== 404) {
-        throw toStoreError(new Error(response.statusText), 'delete', key, response.status);
-      }
+      if (!response.ok) throw toStoreError(new Error(response.statusText), 'delete', key, response.status);
     } catch (error) {
-      throw toStoreError(error, 'delete', key);
+      // Deleting a missing object is no failure.
+      ignoreNotFound(this.#error(error, 'delete', key, options.signal));
     }
   }
 }

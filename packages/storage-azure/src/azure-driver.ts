@@ -2,14 +2,22 @@ import { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import {
   BackupError,
+  callAbortedError,
   type DriverCallOptions,
+  driverCallError,
+  forEachConcurrent,
   type GetOptions,
   guardReadStream,
+  ignoreNotFound,
+  nullIfNotFound,
   type ObjectInfo,
   ObjectKeyPrefix,
+  objectInfo,
   type PutOptions,
+  readEmptyRange,
   type StorageCapabilities,
   type StorageDriver,
+  throwIfCallAborted,
 } from '@backupkit/core';
 import { containerClientFor } from './azure-client.js';
 import { toAzureError } from './azure-errors.js';
@@ -22,13 +30,6 @@ import {
 
 const MiB = 1024 * 1024;
 const DELETE_CONCURRENCY = 16;
-
-function aborted(operation: string, key: string, signal?: AbortSignal): BackupError {
-  return new BackupError('aborted', `${operation} of ${key} was cancelled`, {
-    cause: signal?.reason,
-    details: { key, operation },
-  });
-}
 
 /**
  * `StorageDriver` for Azure Blob Storage block blobs. Streamed puts stage blocks and commit
@@ -64,6 +65,11 @@ export class AzureBlobStorageDriver implements StorageDriver {
     return `azure://${this.#container.accountName}/${this.#container.containerName}/${this.#keys.toName(key)}`;
   }
 
+  /** `operation` on `key` (at `at`) failed: `aborted` once `signal` fired, else `toAzureError`. */
+  #error(error: unknown, operation: string, key: string, signal?: AbortSignal, at = this.describe(key)) {
+    return driverCallError(error, operation, key, signal, (cause) => toAzureError(cause, operation, key, at));
+  }
+
   #blob(key: string): BlockBlobClient {
     return this.#container.getBlockBlobClient(this.#keys.toName(key));
   }
@@ -71,11 +77,11 @@ export class AzureBlobStorageDriver implements StorageDriver {
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<void> {
     const blob = this.#blob(key);
     const { signal } = options;
-    if (signal?.aborted) throw aborted('put', key, signal);
+    throwIfCallAborted('put', key, signal);
     const common = { abortSignal: signal, ...(this.#tier ? { tier: this.#tier } : {}) };
     // A stalled body keeps the block scheduler waiting after an abort; it listens for 'error', not 'close'.
     const onAbort = () => {
-      if (body instanceof Readable) body.destroy(aborted('put', key, signal));
+      if (body instanceof Readable) body.destroy(callAbortedError('put', key, signal));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const single = body instanceof Uint8Array && body.length <= this.#blockSize;
@@ -94,9 +100,9 @@ export class AzureBlobStorageDriver implements StorageDriver {
         await blob.uploadStream(body, this.#blockSize, this.#concurrency, common);
       }
     } catch (error) {
-      if (signal?.aborted) throw aborted('put', key, signal);
-      if (!single && (await this.#lostToConcurrentPut(error, blob, before, signal))) return;
-      throw toAzureError(error, 'put', key, this.describe(key));
+      if (!signal?.aborted && !single && (await this.#lostToConcurrentPut(error, blob, before, signal)))
+        return;
+      throw this.#error(error, 'put', key, signal);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
@@ -131,8 +137,8 @@ export class AzureBlobStorageDriver implements StorageDriver {
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const blob = this.#blob(key);
     const { signal, range } = options;
-    if (signal?.aborted) throw aborted('get', key, signal);
-    if (range?.length === 0) return this.#emptyIfExists(key, options);
+    throwIfCallAborted('get', key, signal);
+    if (range?.length === 0) return readEmptyRange(this, key, options);
     try {
       const response = await blob.download(range?.offset ?? 0, range?.length, {
         abortSignal: signal,
@@ -143,44 +149,22 @@ export class AzureBlobStorageDriver implements StorageDriver {
         throw new BackupError('storage_error', `get of ${this.describe(key)} returned no stream body`);
       return guardReadStream(body as Readable, {
         signal,
-        mapError: (error) => toAzureError(error, 'get', key, this.describe(key)),
-        onAbort: () => aborted('get', key, signal),
+        mapError: (error) => this.#error(error, 'get', key, signal),
       });
     } catch (error) {
-      if (signal?.aborted) throw aborted('get', key, signal);
-      if (range && (error as { statusCode?: number }).statusCode === 416)
-        return this.#emptyIfExists(key, options);
-      throw toAzureError(error, 'get', key, this.describe(key));
+      if (range && !signal?.aborted && (error as { statusCode?: number }).statusCode === 416)
+        return readEmptyRange(this, key, options);
+      throw this.#error(error, 'get', key, signal);
     }
-  }
-
-  /** Zero bytes (an empty range, or one starting at the end) of an object that must exist. */
-  async #emptyIfExists(key: string, options: GetOptions): Promise<Readable> {
-    const info = await this.head(key, options);
-    if (info === null) throw toAzureError({ statusCode: 404 }, 'get', key, this.describe(key));
-    if ((options.range?.offset ?? 0) > info.size) {
-      throw new BackupError('invalid_request', `Byte range past the end of ${this.describe(key)}`, {
-        details: { key, range: options.range },
-      });
-    }
-    return Readable.from([]);
   }
 
   async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
     const blob = this.#blob(key);
     try {
-      const properties = await blob.getProperties({ abortSignal: options.signal });
-      return {
-        key,
-        size: properties.contentLength ?? 0,
-        lastModified: properties.lastModified ?? new Date(0),
-        ...(properties.etag ? { etag: properties.etag.replaceAll('"', '') } : {}),
-      };
+      const { contentLength, lastModified, etag } = await blob.getProperties({ abortSignal: options.signal });
+      return objectInfo(key, { size: contentLength, lastModified, etag });
     } catch (error) {
-      if (options.signal?.aborted) throw aborted('head', key, options.signal);
-      const mapped = toAzureError(error, 'head', key, this.describe(key));
-      if (mapped.code === 'not_found') return null;
-      throw mapped;
+      return nullIfNotFound(this.#error(error, 'head', key, options.signal));
     }
   }
 
@@ -195,19 +179,14 @@ export class AzureBlobStorageDriver implements StorageDriver {
       try {
         page = await pages.next();
       } catch (error) {
-        if (options.signal?.aborted) throw aborted('list', prefix, options.signal);
-        throw toAzureError(error, 'list', prefix, location);
+        throw this.#error(error, 'list', prefix, options.signal, location);
       }
       if (page.done) return;
-      for (const item of page.value.segment.blobItems) {
-        const key = this.#keys.toKey(item.name);
+      for (const { name, properties } of page.value.segment.blobItems) {
+        const key = this.#keys.toKey(name);
         if (key === undefined) continue;
-        yield {
-          key,
-          size: item.properties.contentLength ?? 0,
-          lastModified: item.properties.lastModified,
-          ...(item.properties.etag ? { etag: item.properties.etag.replaceAll('"', '') } : {}),
-        };
+        const { contentLength, lastModified, etag } = properties;
+        yield objectInfo(key, { size: contentLength, lastModified, etag });
       }
     }
   }
@@ -217,21 +196,12 @@ export class AzureBlobStorageDriver implements StorageDriver {
     try {
       await blob.deleteIfExists({ abortSignal: options.signal, deleteSnapshots: 'include' });
     } catch (error) {
-      if (options.signal?.aborted) throw aborted('delete', key, options.signal);
-      const mapped = toAzureError(error, 'delete', key, this.describe(key));
-      if (mapped.code !== 'not_found') throw mapped;
+      ignoreNotFound(this.#error(error, 'delete', key, options.signal));
     }
   }
 
   /** Deletes with up to 16 requests in flight (Azurite has no blob batch API to test one against). */
   async deleteMany(keys: readonly string[], options: DriverCallOptions = {}): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) {
-        const key = keys[next++] as string;
-        await this.delete(key, options);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+    await forEachConcurrent(keys, DELETE_CONCURRENCY, (key) => this.delete(key, options));
   }
 }

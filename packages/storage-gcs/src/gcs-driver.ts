@@ -1,19 +1,28 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  BackupError,
   type DriverCallOptions,
+  driverCallError,
+  forEachConcurrent,
   type GetOptions,
   guardReadStream,
+  ignoreNotFound,
+  lastByteOf,
+  nullIfNotFound,
+  type ObjectFacts,
   type ObjectInfo,
   ObjectKeyPrefix,
+  objectInfo,
   type PutOptions,
+  readEmptyRange,
   type StorageCapabilities,
   type StorageDriver,
+  throwIfCallAborted,
 } from '@backupkit/core';
 import {
   type Bucket,
   type File,
+  type FileMetadata,
   type GetFilesOptions,
   IdempotencyStrategy,
   Storage,
@@ -24,15 +33,13 @@ import { type GcsDriverOptions, validateGcsOptions } from './gcs-options.js';
 const MiB = 1024 * 1024;
 const DELETE_CONCURRENCY = 16;
 
-function aborted(operation: string, key: string, signal?: AbortSignal): BackupError {
-  return new BackupError('aborted', `${operation} of ${key} was cancelled`, {
-    cause: signal?.reason,
-    details: { key, operation },
-  });
-}
-
 function hex(base64: string | undefined): string | undefined {
   return base64 ? Buffer.from(base64, 'base64').toString('hex') : undefined;
+}
+
+/** Size, time and ETag of an object's metadata (the time of its last update, else of its creation). */
+function facts(metadata: FileMetadata): ObjectFacts {
+  return { size: metadata.size, lastModified: metadata.updated ?? metadata.timeCreated, etag: metadata.etag };
 }
 
 function clientFor(options: GcsDriverOptions): Storage {
@@ -84,6 +91,11 @@ export class GcsStorageDriver implements StorageDriver {
     return `gs://${this.#bucket.name}/${this.#keys.toName(key)}`;
   }
 
+  /** `operation` on `key` (at `at`) failed: `aborted` once `signal` fired, else `toGcsError`. */
+  #error(error: unknown, operation: string, key: string, signal?: AbortSignal, at = this.describe(key)) {
+    return driverCallError(error, operation, key, signal, (cause) => toGcsError(cause, operation, key, at));
+  }
+
   #file(key: string): File {
     return this.#bucket.file(this.#keys.toName(key));
   }
@@ -91,7 +103,7 @@ export class GcsStorageDriver implements StorageDriver {
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<void> {
     const file = this.#file(key);
     const { signal, contentLength } = options;
-    if (signal?.aborted) throw aborted('put', key, signal);
+    throwIfCallAborted('put', key, signal);
     const threshold = this.#options.resumableThreshold ?? 8 * MiB;
     const size = body instanceof Uint8Array ? body.length : contentLength;
     const storageClass = this.#options.storageClass?.toUpperCase();
@@ -104,37 +116,27 @@ export class GcsStorageDriver implements StorageDriver {
     try {
       await pipeline(body instanceof Uint8Array ? Readable.from([body]) : body, target, { signal });
     } catch (error) {
-      if (signal?.aborted) throw aborted('put', key, signal);
-      throw toGcsError(error, 'put', key, this.describe(key));
+      throw this.#error(error, 'put', key, signal);
     }
   }
 
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const file = this.#file(key);
     const { signal, range } = options;
-    if (signal?.aborted) throw aborted('get', key, signal);
-    if (range?.length === 0) return this.#emptyIfExists(key, options);
+    throwIfCallAborted('get', key, signal);
+    if (range?.length === 0) return readEmptyRange(this, key, options);
+    const end = range && lastByteOf(range);
     const source = file.createReadStream(
-      range
-        ? {
-            start: range.offset,
-            ...(range.length === undefined ? {} : { end: range.offset + range.length - 1 }),
-          }
-        : {},
+      range ? { start: range.offset, ...(end === undefined ? {} : { end }) } : {},
     );
     try {
       await this.#response(source, signal);
     } catch (error) {
-      if (signal?.aborted) throw aborted('get', key, signal);
-      const mapped = toGcsError(error, 'get', key, this.describe(key));
-      if (range && (error as { code?: unknown }).code === 416) return this.#emptyIfExists(key, options);
-      throw mapped;
+      if (range && !signal?.aborted && (error as { code?: unknown }).code === 416)
+        return readEmptyRange(this, key, options);
+      throw this.#error(error, 'get', key, signal);
     }
-    return guardReadStream(source, {
-      signal,
-      mapError: (error) => toGcsError(error, 'get', key, this.describe(key)),
-      onAbort: () => aborted('get', key, signal),
-    });
+    return guardReadStream(source, { signal, mapError: (error) => this.#error(error, 'get', key, signal) });
   }
 
   /**
@@ -161,86 +163,60 @@ export class GcsStorageDriver implements StorageDriver {
     });
   }
 
-  async #emptyIfExists(key: string, options: GetOptions): Promise<Readable> {
-    const info = await this.head(key, options);
-    if (info === null) throw toGcsError({ code: 404 }, 'get', key, this.describe(key));
-    if ((options.range?.offset ?? 0) > info.size) {
-      throw new BackupError('invalid_request', `Byte range past the end of ${this.describe(key)}`, {
-        details: { key, range: options.range },
-      });
-    }
-    return Readable.from([]);
-  }
-
   async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
     const file = this.#file(key);
-    if (options.signal?.aborted) throw aborted('head', key, options.signal);
+    throwIfCallAborted('head', key, options.signal);
     try {
       const [metadata] = await file.getMetadata();
       const md5 = hex(metadata.md5Hash);
       const crc32c = hex(metadata.crc32c);
-      return {
-        key,
-        size: Number(metadata.size ?? 0),
-        lastModified: new Date(metadata.updated ?? metadata.timeCreated ?? 0),
-        ...(metadata.etag ? { etag: metadata.etag } : {}),
+      return objectInfo(key, {
+        ...facts(metadata),
         // Composite objects have no MD5; every object has a CRC32C.
-        ...(md5
-          ? { checksum: { algorithm: 'md5' as const, value: md5 } }
+        checksum: md5
+          ? { algorithm: 'md5', value: md5 }
           : crc32c
-            ? { checksum: { algorithm: 'crc32c' as const, value: crc32c } }
-            : {}),
-      };
+            ? { algorithm: 'crc32c', value: crc32c }
+            : undefined,
+      });
     } catch (error) {
-      const mapped = toGcsError(error, 'head', key, this.describe(key));
-      if (mapped.code === 'not_found') return null;
-      throw mapped;
+      return nullIfNotFound(this.#error(error, 'head', key, options.signal));
     }
   }
 
   async *list(prefix: string, options: DriverCallOptions = {}): AsyncIterable<ObjectInfo> {
     const namePrefix = this.#keys.toListPrefix(prefix);
+    const location = `gs://${this.#bucket.name}/${namePrefix}`;
     let query: GetFilesOptions | undefined = { prefix: namePrefix, autoPaginate: false, maxResults: 1_000 };
     while (query) {
-      if (options.signal?.aborted) throw aborted('list', prefix, options.signal);
+      throwIfCallAborted('list', prefix, options.signal);
       let files: File[];
       try {
         const [page, next] = await this.#bucket.getFiles(query);
         files = page;
         query = (next ?? undefined) as GetFilesOptions | undefined;
       } catch (error) {
-        throw toGcsError(error, 'list', prefix, `gs://${this.#bucket.name}/${namePrefix}`);
+        throw this.#error(error, 'list', prefix, options.signal, location);
       }
       for (const file of files) {
         const key = this.#keys.toKey(file.name);
-        if (key === undefined) continue;
-        yield {
-          key,
-          size: Number(file.metadata.size ?? 0),
-          lastModified: new Date(file.metadata.updated ?? file.metadata.timeCreated ?? 0),
-          ...(file.metadata.etag ? { etag: file.metadata.etag } : {}),
-        };
+        if (key !== undefined) yield objectInfo(key, facts(file.metadata));
       }
     }
   }
 
   async delete(key: string, options: DriverCallOptions = {}): Promise<void> {
     const file = this.#file(key);
-    if (options.signal?.aborted) throw aborted('delete', key, options.signal);
+    throwIfCallAborted('delete', key, options.signal);
     try {
       await file.delete({ ignoreNotFound: true });
     } catch (error) {
-      const mapped = toGcsError(error, 'delete', key, this.describe(key));
-      if (mapped.code !== 'not_found') throw mapped;
+      ignoreNotFound(this.#error(error, 'delete', key, options.signal));
     }
   }
 
   /** Deletes with up to 16 requests in flight (the JSON API's batch endpoint is not in the client). */
   async deleteMany(keys: readonly string[], options: DriverCallOptions = {}): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < keys.length) await this.delete(keys[next++] as string, options);
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, keys.length) }, worker));
+    await forEachConcurrent(keys, DELETE_CONCURRENCY, (key) => this.delete(key, options));
   }
 }

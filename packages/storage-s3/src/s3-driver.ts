@@ -13,29 +13,25 @@ import { Upload } from '@aws-sdk/lib-storage';
 import {
   BackupError,
   type DriverCallOptions,
+  driverCallError,
   type GetOptions,
   guardReadStream,
+  httpRangeHeader,
+  ignoreNotFound,
+  nullIfNotFound,
   type ObjectInfo,
   ObjectKeyPrefix,
+  objectInfo,
   type PutOptions,
+  readEmptyRange,
   type StorageCapabilities,
   type StorageDriver,
+  throwIfCallAborted,
 } from '@backupkit/core';
 import { toS3Error } from './s3-errors.js';
 import { DEFAULT_PART_SIZE, type S3DriverOptions, validateS3Options, writeParams } from './s3-options.js';
 
 const DELETE_BATCH = 1_000;
-
-function aborted(operation: string, key: string, signal?: AbortSignal): BackupError {
-  return new BackupError('aborted', `${operation} of ${key} was cancelled`, {
-    cause: signal?.reason,
-    details: { key, operation },
-  });
-}
-
-function rangeHeader(offset: number, length: number | undefined): string {
-  return length === undefined ? `bytes=${offset}-` : `bytes=${offset}-${offset + length - 1}`;
-}
 
 /**
  * `StorageDriver` for Amazon S3 and S3-compatible stores. Puts stream through multipart
@@ -78,10 +74,15 @@ export class S3StorageDriver implements StorageDriver {
     return `s3://${this.#options.bucket}/${this.#keys.toName(key)}`;
   }
 
+  /** `operation` on `key` (at `at`) failed: `aborted` once `signal` fired, else `toS3Error`. */
+  #error(error: unknown, operation: string, key: string, signal?: AbortSignal, at = this.describe(key)) {
+    return driverCallError(error, operation, key, signal, (cause) => toS3Error(cause, operation, key, at));
+  }
+
   async put(key: string, body: Readable | Uint8Array, options: PutOptions = {}): Promise<void> {
     const name = this.#keys.toName(key);
     const { signal } = options;
-    if (signal?.aborted) throw aborted('put', key, signal);
+    throwIfCallAborted('put', key, signal);
     const params = { Bucket: this.#options.bucket, Key: name, ...writeParams(this.#options) };
     const partSize = this.#options.partSize ?? DEFAULT_PART_SIZE;
     try {
@@ -93,8 +94,7 @@ export class S3StorageDriver implements StorageDriver {
       }
       await this.#multipart(params, body, partSize, signal);
     } catch (error) {
-      if (signal?.aborted) throw aborted('put', key, signal);
-      throw toS3Error(error, 'put', key, this.describe(key));
+      throw this.#error(error, 'put', key, signal);
     }
   }
 
@@ -129,19 +129,14 @@ export class S3StorageDriver implements StorageDriver {
   async get(key: string, options: GetOptions = {}): Promise<Readable> {
     const name = this.#keys.toName(key);
     const { signal, range } = options;
-    if (signal?.aborted) throw aborted('get', key, signal);
-    if (range?.length === 0) {
-      // No HTTP range names zero bytes; the object must still exist.
-      if ((await this.head(key, options)) === null)
-        throw toS3Error({ name: 'NoSuchKey' }, 'get', key, this.describe(key));
-      return Readable.from([]);
-    }
+    throwIfCallAborted('get', key, signal);
+    if (range?.length === 0) return readEmptyRange(this, key, options);
     try {
       const response = await this.#client.send(
         new GetObjectCommand({
           Bucket: this.#options.bucket,
           Key: name,
-          ...(range ? { Range: rangeHeader(range.offset, range.length) } : {}),
+          ...(range ? { Range: httpRangeHeader(range) } : {}),
         }),
         { abortSignal: signal },
       );
@@ -150,25 +145,13 @@ export class S3StorageDriver implements StorageDriver {
       }
       return guardReadStream(response.Body, {
         signal,
-        mapError: (error) => toS3Error(error, 'get', key, this.describe(key)),
-        onAbort: () => aborted('get', key, signal),
+        mapError: (error) => this.#error(error, 'get', key, signal),
       });
     } catch (error) {
-      if (signal?.aborted) throw aborted('get', key, signal);
-      if (range && (error as { name?: string }).name === 'InvalidRange')
-        return this.#pastTheEnd(key, options);
-      throw toS3Error(error, 'get', key, this.describe(key));
+      if (range && !signal?.aborted && (error as { name?: string }).name === 'InvalidRange')
+        return readEmptyRange(this, key, options);
+      throw this.#error(error, 'get', key, signal);
     }
-  }
-
-  /** A range starting at or after the end: empty, if the object exists. */
-  async #pastTheEnd(key: string, options: GetOptions): Promise<Readable> {
-    const info = await this.head(key, options);
-    if (info === null) throw toS3Error({ name: 'NoSuchKey' }, 'get', key, this.describe(key));
-    if ((options.range?.offset ?? 0) >= info.size) return Readable.from([]);
-    throw new BackupError('invalid_request', `Invalid byte range for ${this.describe(key)}`, {
-      details: { key, range: options.range },
-    });
   }
 
   async head(key: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
@@ -180,51 +163,38 @@ export class S3StorageDriver implements StorageDriver {
           abortSignal: options.signal,
         },
       );
-      return {
-        key,
-        size: response.ContentLength ?? 0,
-        lastModified: response.LastModified ?? new Date(0),
-        ...(response.ETag ? { etag: response.ETag.replaceAll('"', '') } : {}),
-      };
+      return objectInfo(key, {
+        size: response.ContentLength,
+        lastModified: response.LastModified,
+        etag: response.ETag,
+      });
     } catch (error) {
-      if (options.signal?.aborted) throw aborted('head', key, options.signal);
-      const mapped = toS3Error(error, 'head', key, this.describe(key));
-      if (mapped.code === 'not_found') return null;
-      throw mapped;
+      return nullIfNotFound(this.#error(error, 'head', key, options.signal));
     }
   }
 
   async *list(prefix: string, options: DriverCallOptions = {}): AsyncIterable<ObjectInfo> {
     const namePrefix = this.#keys.toListPrefix(prefix);
+    const location = `s3://${this.#options.bucket}/${namePrefix}`;
     let token: string | undefined;
     do {
       let page: ListObjectsV2CommandOutput;
       try {
         page = await this.#listPage(namePrefix, token, options.signal);
       } catch (error) {
-        if (options.signal?.aborted) throw aborted('list', prefix, options.signal);
-        throw toS3Error(error, 'list', prefix, `s3://${this.#options.bucket}/${namePrefix}`);
+        throw this.#error(error, 'list', prefix, options.signal, location);
       }
       for (const object of page.Contents ?? []) {
         const key = object.Key === undefined ? undefined : this.#keys.toKey(object.Key);
         if (key === undefined) continue;
-        yield {
-          key,
-          size: object.Size ?? 0,
-          lastModified: object.LastModified ?? new Date(0),
-          ...(object.ETag ? { etag: object.ETag.replaceAll('"', '') } : {}),
-        };
+        yield objectInfo(key, { size: object.Size, lastModified: object.LastModified, etag: object.ETag });
       }
       const next = page.IsTruncated ? page.NextContinuationToken : undefined;
       if (next !== undefined && next === token) {
         // A store that hands back the token it was given would make this loop forever.
-        throw new BackupError(
-          'storage_error',
-          `list of s3://${this.#options.bucket}/${namePrefix} did not advance`,
-          {
-            details: { key: prefix, operation: 'list', keysInPage: page.KeyCount },
-          },
-        );
+        throw new BackupError('storage_error', `list of ${location} did not advance`, {
+          details: { key: prefix, operation: 'list', keysInPage: page.KeyCount },
+        });
       }
       token = next;
     } while (token);
@@ -253,9 +223,7 @@ export class S3StorageDriver implements StorageDriver {
         abortSignal: options.signal,
       });
     } catch (error) {
-      if (options.signal?.aborted) throw aborted('delete', key, options.signal);
-      const mapped = toS3Error(error, 'delete', key, this.describe(key));
-      if (mapped.code !== 'not_found') throw mapped;
+      ignoreNotFound(this.#error(error, 'delete', key, options.signal));
     }
   }
 
@@ -275,8 +243,8 @@ export class S3StorageDriver implements StorageDriver {
         );
         failed = response.Errors?.find((entry) => entry.Code !== 'NoSuchKey');
       } catch (error) {
-        if (options.signal?.aborted) throw aborted('delete', batch[0] ?? '', options.signal);
-        throw toS3Error(error, 'delete', batch[0] ?? '', `s3://${this.#options.bucket}/${batch[0] ?? ''}`);
+        const first = batch[0] ?? '';
+        throw this.#error(error, 'delete', first, options.signal, `s3://${this.#options.bucket}/${first}`);
       }
       if (failed) {
         const key = (failed.Key && this.#keys.toKey(failed.Key)) ?? failed.Key ?? '';

@@ -1,6 +1,10 @@
+export { callAbortedError, driverCallError, notFoundError, throwIfCallAborted } from './driver-errors.js';
 export { type GuardReadStreamOptions, guardReadStream } from './guard-read-stream.js';
 export { LocalStorageDriver, type LocalStorageDriverOptions } from './local-driver.js';
+export { ignoreNotFound, nullIfNotFound } from './missing-object.js';
+export { type ObjectFacts, objectInfo } from './object-info.js';
 export { assertStorageKey, ObjectKeyPrefix } from './object-key-prefix.js';
+export { httpRangeHeader, lastByteOf, readEmptyRange } from './range-reads.js';
 export { type RetryEvent, RetryingStorageDriver, type RetryOptions, withRetries } from './retrying-driver.js';
 export type * from './storage-driver.js';
 export { isTransientNetworkError } from './transient-errors.js';

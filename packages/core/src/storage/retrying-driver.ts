@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BackupError } from '../errors.js';
+import { BackupError, isBackupError } from '../errors.js';
 import type {
   DriverCallOptions,
   GetOptions,
@@ -32,7 +32,8 @@ export interface RetryOptions {
 }
 
 function isRetryable(error: unknown): error is BackupError {
-  return error instanceof BackupError && error.retryable;
+  // By brand: a custom driver may throw BackupErrors made by its own copy of core.
+  return isBackupError(error) && error.retryable;
 }
 
 /**

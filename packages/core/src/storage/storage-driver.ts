@@ -20,6 +20,10 @@ export interface ObjectInfo {
   checksum?: { algorithm: 'md5' | 'sha256' | 'crc32c' | 'crc64'; value: string };
 }
 
+/**
+ * A byte range of an object. One reaching past the end reads up to the end; one starting at or
+ * after the end reads nothing (`readEmptyRange` answers that for stores that refuse it).
+ */
 export interface ByteRange {
   /** First byte, 0-based. */
   offset: number;
@@ -77,10 +81,10 @@ export interface StorageDriver {
   close?(): Promise<void>;
 }
 
-/** Builds a driver for a job's `destination` object (the spec's shape plus driver-specific fields). */
+/** Builds a driver for a job's `destination` object (its documented fields plus driver-specific ones). */
 export type StorageDriverFactory = (destination: DestinationConfig) => StorageDriver | Promise<StorageDriver>;
 
-/** A job's destination as the spec writes it; drivers read the fields they know. */
+/** A job's destination as the API takes it; drivers read the fields they know. */
 export interface DestinationConfig {
   type: string;
   path?: string;
