@@ -33,7 +33,7 @@ afterAll(async () => {
   await source?.drop();
 });
 
-describe.each(FRAMEWORKS)('API.md error table on %s', (_name, start) => {
+describe.each(FRAMEWORKS)('documented error table on %s', (_name, start) => {
   let fixture: Fixture;
   let server: ApiServer;
   const alice = SENTINEL.tokenAlice;

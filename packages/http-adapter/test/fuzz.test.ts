@@ -5,7 +5,7 @@ import { type ApiReply, type ApiServer, call, FRAMEWORKS } from './support/serve
 
 type Json = Record<string, unknown>;
 
-/** The spec's request bodies, made valid for this server (local storage, the test key). */
+/** Documented request bodies, made valid for this server (local storage, the test key). */
 const VALID_JOB: Json = {
   job_name: 'Daily Database Backup',
   description: 'Daily backup of all database tables',

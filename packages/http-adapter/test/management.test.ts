@@ -13,7 +13,7 @@ afterAll(async () => {
   await source?.drop();
 });
 
-describe.each(FRAMEWORKS)('management endpoints of API.md on %s', (_name, start) => {
+describe.each(FRAMEWORKS)('documented management endpoints on %s', (_name, start) => {
   let fixture: Fixture;
   let server: ApiServer;
   const token = SENTINEL.tokenAlice;

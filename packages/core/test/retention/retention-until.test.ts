@@ -2,7 +2,7 @@ import { retentionUntil } from '@backupkit/core';
 import { describe, expect, it } from 'vitest';
 
 describe('retentionUntil', () => {
-  it('the spec example: days 30 → 30 days later at the same wall time', () => {
+  it('days 30 → 30 days later at the same wall time', () => {
     const until = retentionUntil(new Date('2024-01-15T12:32:00Z'), { days: 30 }, { timezone: 'UTC' });
     expect(until?.toISOString()).toBe('2024-02-14T12:32:00.000Z');
   });

@@ -67,7 +67,7 @@ describe('retention through the service: forget, then garbage collection', () =>
     cleanups.push(() => rm(target, { recursive: true, force: true }));
     const restore = await ctx.service.createRestore({
       restore_name: 'after gc',
-      backup_id: backups[2],
+      backup_id: backups[2]!,
       destination: { type: 'filesystem', path: target },
     });
     expect((await ctx.service.waitFor(String(restore.restore_id))).status).toBe('completed');

@@ -49,7 +49,7 @@ describe('nextRunAfter: DST in America/Toronto', () => {
     expect(second?.toISOString()).toBe('2024-11-04T06:30:00.000Z');
   });
 
-  it('the spec example: daily 02:00 Toronto created 2024-01-15T12:30Z → next_run 2024-01-16T07:00Z', () => {
+  it('daily 02:00 Toronto created 2024-01-15T12:30Z → next_run 2024-01-16T07:00Z', () => {
     const next = nextRunAfter(
       { frequency: 'daily', time: '02:00', timezone: TORONTO },
       new Date('2024-01-15T12:30:00Z'),
