@@ -337,7 +337,8 @@ describe('collectGarbage', () => {
           });
           const b = doBackup(gate);
           await expect
-            .poll(async () => (await listLiveLocks(repository.driver, new Date())).length)
+            // Waits for an event, not a deadline: under CI load taking the lock can take seconds.
+            .poll(async () => (await listLiveLocks(repository.driver, new Date())).length, { timeout: 30_000 })
             .toBeGreaterThan(0);
           const gc = gcWaiting();
           await new Promise((r) => setTimeout(r, 20));

@@ -220,9 +220,18 @@ describe.each(['sqlite', 'postgres'] as const)(
       expect(file.file_size).toBe(result.file_size);
       expect(file.checksum).toBe(result.checksum);
       expectIso(file.verified_at);
-      // retention.days 30: kept at least 30 days.
-      const kept = Date.parse(file.retention_until as string) - Date.parse(file.created_at as string);
-      expect(kept).toBeGreaterThanOrEqual(30 * 86_400_000 - 1000);
+      // retention.days 30 keeps the newest backup of each day (keep-daily): this one is kept
+      // 30 days unless the schedule's next run (02:00 Toronto) falls on the same local day and
+      // supersedes it — a run between midnight and 02:00 there — when it goes with that run.
+      const torontoDay = (iso: string) =>
+        new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Toronto' }).format(new Date(iso));
+      const nextRun = (await service.getJob(job.job_id as string)).next_run as string;
+      if (torontoDay(nextRun) === torontoDay(file.created_at as string)) {
+        expect(file.retention_until).toBe(nextRun);
+      } else {
+        const kept = Date.parse(file.retention_until as string) - Date.parse(file.created_at as string);
+        expect(kept).toBeGreaterThanOrEqual(30 * 86_400_000 - 1000);
+      }
       expect(await service.listBackups()).toMatchObject({ total: 1, limit: 50, offset: 0 });
     });
 
