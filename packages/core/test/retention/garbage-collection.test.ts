@@ -338,7 +338,9 @@ describe('collectGarbage', () => {
           const b = doBackup(gate);
           await expect
             // Waits for an event, not a deadline: under CI load taking the lock can take seconds.
-            .poll(async () => (await listLiveLocks(repository.driver, new Date())).length, { timeout: 30_000 })
+            .poll(async () => (await listLiveLocks(repository.driver, new Date())).length, {
+              timeout: 30_000,
+            })
             .toBeGreaterThan(0);
           const gc = gcWaiting();
           await new Promise((r) => setTimeout(r, 20));
