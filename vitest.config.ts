@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { watVitePlugin } from './packages/core/build/wat.js';
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -14,9 +15,12 @@ export const alias = {
   '@backupkit/http-adapter/express': src('./packages/http-adapter/src/express.ts'),
   '@backupkit/http-adapter/fastify': src('./packages/http-adapter/src/fastify.ts'),
   '@backupkit/http-adapter': src('./packages/http-adapter/src/index.ts'),
+  '@backupkit/example-server-config': src('./examples/server-config/src/index.ts'),
 };
 
 export default defineConfig({
+  // core imports its WebAssembly as text, assembled on load.
+  plugins: [watVitePlugin()],
   resolve: { alias },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],

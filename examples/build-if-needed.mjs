@@ -1,8 +1,10 @@
 // `prestart` of the server examples: builds what `start` (plain `node dist/server.js`) needs and
 // is missing, so `pnpm --dir examples/<name> start` works on a fresh clone.
-//   - a @backupkit package the example depends on, when its dist is absent (a fresh clone; CI and
-//     `pnpm build` build them all). A dist older than its sources is only reported: rebuilding
-//     packages on every start would be slow, and would rewrite files other processes are loading.
+//   - a @backupkit package the example depends on (and the packages it needs), when its dist is
+//     absent (a fresh clone; CI and `pnpm build` build them all). A dist older than its sources is
+//     only reported: rebuilding packages on every start would be slow, and would rewrite files
+//     other processes are loading. Shared example code (examples/server-config) is rebuilt when
+//     older than its sources, like the example itself.
 //   - the example itself, when its dist is absent or older than its src (a few seconds of tsc).
 // Serialized by a lock directory: the tests start several examples at once.
 import { spawnSync } from 'node:child_process';
@@ -70,13 +72,15 @@ await withLock(() => {
     const dir = realpathSync(path.join(exampleDir, 'node_modules', name));
     const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
     const built = oldest([pkg.main, pkg.module, pkg.types].filter(Boolean).map((f) => path.join(dir, f)));
-    if (built === 0) missing.push(name);
+    // Example code shared by the examples (server-config) is rebuilt like the example itself.
+    const exampleCode = path.dirname(dir) === path.join(root, 'examples');
+    if (built === 0 || (exampleCode && newest(path.join(dir, 'src')) > built)) missing.push(name);
     else if (newest(path.join(dir, 'src')) > built)
       say(`${name}: dist is older than src; \`pnpm build\` runs the current sources`);
   }
   if (missing.length > 0) {
-    say(`building ${missing.join(', ')} (missing dist)`);
-    run(['-r', ...missing.flatMap((name) => ['--filter', name]), 'build'], root);
+    say(`building ${missing.join(', ')} (dist missing or older than src) and what it needs`);
+    run(['-r', ...missing.flatMap((name) => ['--filter', `${name}...`]), 'build'], root);
   }
   const sources = Math.max(
     newest(path.join(exampleDir, 'src')),

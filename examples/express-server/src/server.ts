@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { configFromEnv, createBackupkit, jsonLogger } from '@backupkit/example-server-config';
 import { backupRouter } from '@backupkit/http-adapter/express';
 import express from 'express';
-import { createBackupkit, jsonLogger } from './backupkit.js';
-import { configFromEnv } from './env.js';
 
 const config = configFromEnv();
 const { service, adapter } = createBackupkit(config);

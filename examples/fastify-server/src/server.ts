@@ -1,7 +1,6 @@
+import { configFromEnv, createBackupkit, jsonLogger } from '@backupkit/example-server-config';
 import { backupFrameworkErrors, backupPlugin } from '@backupkit/http-adapter/fastify';
 import Fastify from 'fastify';
-import { createBackupkit, jsonLogger } from './backupkit.js';
-import { configFromEnv } from './env.js';
 
 const config = configFromEnv();
 const { service, adapter } = createBackupkit(config);

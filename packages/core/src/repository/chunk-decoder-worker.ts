@@ -1,173 +1,141 @@
-/**
- * The decoder half of a chunk worker thread (see chunk-worker.ts), as CommonJS source defining
- * \`handleDecoderMessage(m)\`. It must accept exactly what `decodeObject` in chunk-codec.ts
- * accepts and re-check the chunk id like `Repository.getChunk`; the tests run both on the same
- * objects.
- *
- * The workers are shared by every run in the process (see shared-workers.ts): a chunk reader
- * attaches its shared memory and data keys under its id (\`reader\`, in every message) and
- * detaches when it closes.
- *
- *   → { op: 'attach', reader, memory, slotBytes, maxPlaintext }  a reader's slots (no reply)
- *   → { op: 'key', reader, id, encryptionKey, idKey }            register an unwrapped data key
- *   → { op: 'detach', seq, reader }     ← { seq }   forgets the reader's memory and keys; the
- *                                       reply comes after every earlier message's
- *   → { op: 'decode', seq, reader, stored, slot, aad, chunkId, dataKeyId }   (stored transferred)
- *                                       the plaintext is written at the front of slot \`slot\` of
- *                                       the reader's shared memory ← { seq, length }, or, should it
- *                                       not fit there, ← { seq, plaintext } (transferred)
- *   → { op: 'decode', seq, reader, stored, aad, chunkId, dataKeyId }  (stored transferred) ← { seq, plaintext }
- *   ← { seq, error, integrity, missing }                        on any failure (\`missing\`: the
- *                                       name of an optional package the chunk needs, not loadable)
- */
-export const CHUNK_DECODER_WORKER_SOURCE = `
-const handleDecoderMessage = (() => {
-const { headerBytes, names } = workerData;
-/** The decipher runs over pieces of this size (see decode). */
-const CIPHER_PIECE = 64 * 1024;
-/** Attached readers by id: their shared memory, plaintext bound and data keys. */
-const readers = new Map();
-// One decompression context per worker, reused; created on the first zstd chunk (zstd-napi is
-// optional: other algorithms never load it).
-let decompressor = null;
+import { createHash, createHmac } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import * as zlib from 'node:zlib';
+import { releaseNow } from '../util/release-memory.js';
+import type { DecoderMessage, DecoderReply } from './chunk-worker-protocol.js';
+import type { CompressionAlgorithm } from './manifest.js';
+import { ObjectDamage, openObject, readObjectHeader } from './object-format.js';
+import { ZstdDecompressor } from './zstd.js';
 
-class IntegrityError extends Error {}
+// The decoder half of a chunk worker (see chunk-worker-main.ts): it accepts exactly what
+// `decodeObject` accepts (both open objects with object-format.ts) and re-checks the chunk id
+// like `Repository.getChunk`.
+
+interface AttachedReader {
+  memory: SharedArrayBuffer;
+  slotBytes: number;
+  maxPlaintext: number;
+  keys: Map<string, { encryptionKey: Buffer; idKey: Buffer }>;
+}
+
 /** zstd-napi is not installed or does not load (reported with the package's name). */
 class MissingModuleError extends Error {}
 
-function loadZstd() {
-  if (decompressor) return;
-  try {
-    decompressor = new (require(workerData.zstdPath).Decompressor)();
-  } catch (error) {
-    throw new MissingModuleError(String((error && error.message) || error));
-  }
-}
+/** A handler for one worker's decoder messages, replying on `port`. */
+export function createDecoderHandler(port: MessagePort): (message: DecoderMessage) => void {
+  const readers = new Map<number, AttachedReader>();
+  // One decompression context per worker, reused; created on the first zstd chunk.
+  let zstd: ZstdDecompressor | null = null;
 
-/** The plaintext: in \`out\` (a view of its front) when given and it fits there, else a buffer of its own. */
-function decompress(body, algorithm, out, maxPlaintext) {
-  try {
-    switch (algorithm) {
-      case 'none': return body;
-      case 'gzip': return zlib.gunzipSync(body, { maxOutputLength: maxPlaintext });
-      case 'brotli': return zlib.brotliDecompressSync(body, { maxOutputLength: maxPlaintext });
-      case 'zstd':
-        if (out) {
-          try {
-            return out.subarray(0, decompressor.dctx.decompress(out, body));
-          } catch {
-            // Too big for \`out\` (or damaged): the allocating path below decides which.
-          }
-        }
-        return decompressor.decompress(body);
-    }
-  } catch (error) {
-    throw new IntegrityError('does not decompress');
-  }
-  throw new IntegrityError('has an invalid header');
-}
-
-function decode(reader, stored, aad, chunkId, dataKeyId, out) {
-  const header = stored.subarray(0, headerBytes);
-  const algorithm = names[stored[5]];
-  let body;
-  let key = null;
-  if (dataKeyId) {
-    key = reader.keys.get(dataKeyId);
-    if (!key) throw new Error('data key not registered');
-    if (stored.length < headerBytes + 16) throw new IntegrityError('is truncated');
-    try {
-      const decipher = crypto.createDecipheriv('aes-256-gcm', key.encryptionKey, stored.subarray(24, 36));
-      decipher.setAAD(Buffer.concat([header, aad]));
-      decipher.setAuthTag(stored.subarray(stored.length - 16));
-      // In place, in pieces (\`stored\` is this thread's: transferred): small output buffers the
-      // thread's allocator reuses, instead of one as large as the chunk per chunk.
-      const end = stored.length - 16;
-      let at = headerBytes;
-      for (let i = headerBytes; i < end; i += CIPHER_PIECE) {
-        at += decipher.update(stored.subarray(i, Math.min(end, i + CIPHER_PIECE))).copy(stored, at);
+  /** The plaintext: in `out` (a view of its front) when given and it fits there, else its own buffer. */
+  const decompress = (body: Buffer, algorithm: CompressionAlgorithm, max: number, out?: Buffer): Buffer => {
+    if (algorithm === 'zstd' && !zstd) {
+      // Outside the try below: a missing module is not damaged data.
+      try {
+        zstd = new ZstdDecompressor();
+      } catch (error) {
+        throw new MissingModuleError(error instanceof Error ? error.message : String(error));
       }
-      const final = decipher.final();
-      body = final.length === 0 ? stored.subarray(headerBytes, at) : Buffer.concat([stored.subarray(headerBytes, at), final]);
-    } catch (error) {
-      throw new IntegrityError('fails authentication');
     }
-  } else {
-    if (stored.length < headerBytes + 32) throw new IntegrityError('is truncated');
-    body = stored.subarray(headerBytes, stored.length - 32);
-    const actual = crypto.createHash('sha256').update(header).update(aad).update(body).digest();
-    if (!crypto.timingSafeEqual(actual, stored.subarray(stored.length - 32))) throw new IntegrityError('fails its checksum');
-  }
-  // Outside decompress(): a missing module is not damaged data.
-  if (algorithm === 'zstd') loadZstd();
-  const plaintext = decompress(body, algorithm, out, reader.maxPlaintext);
-  if (plaintext.length > reader.maxPlaintext) throw new IntegrityError('does not decompress');
-  const id = key
-    ? crypto.createHmac('sha256', key.idKey).update(plaintext).digest('hex')
-    : crypto.createHash('sha256').update(plaintext).digest('hex');
-  if (id !== chunkId) throw new IntegrityError('does not match its content');
-  return plaintext;
-}
+    try {
+      switch (algorithm) {
+        case 'none':
+          return body;
+        case 'gzip':
+          return zlib.gunzipSync(body, { maxOutputLength: max });
+        case 'brotli':
+          return zlib.brotliDecompressSync(body, { maxOutputLength: max });
+        case 'zstd':
+          return zstd!.decompress(body, max, out);
+      }
+    } catch {
+      throw new ObjectDamage('does not decompress');
+    }
+  };
 
-/** A transferable copy unless \`plaintext\` owns its memory exactly. */
-function transferable(plaintext) {
-  const own = !(plaintext.buffer instanceof SharedArrayBuffer) &&
-    plaintext.byteOffset === 0 && plaintext.byteLength === plaintext.buffer.byteLength;
-  return own ? plaintext : new Uint8Array(plaintext);
-}
-
-function decodeInSlot(reader, m, stored) {
-  const { memory, slotBytes } = reader;
-  const front = m.slot * slotBytes;
-  const room = slotBytes;
-  const out = Buffer.from(memory, front, room);
-  const plaintext = decode(reader, stored, Buffer.from(m.aad), m.chunkId, m.dataKeyId, out);
-  collectGarbage(stored.length);
-  if (plaintext.buffer === memory && plaintext.byteOffset === front) {
-    parentPort.postMessage({ seq: m.seq, length: plaintext.length });
-  } else if (plaintext.length <= room) {
-    out.set(plaintext);
-    parentPort.postMessage({ seq: m.seq, length: plaintext.length });
-  } else {
-    const copy = transferable(plaintext);
-    parentPort.postMessage({ seq: m.seq, plaintext: copy }, [copy.buffer]);
-  }
-}
-
-return (m) => {
-  if (m.op === 'attach') {
-    const { memory, slotBytes, maxPlaintext } = m;
-    readers.set(m.reader, { memory, slotBytes, maxPlaintext, keys: new Map() });
-    return;
-  }
-  if (m.op === 'detach') {
-    readers.delete(m.reader);
-    collectAllGarbage();
-    parentPort.postMessage({ seq: m.seq });
-    return;
-  }
-  if (m.op === 'key') {
-    const keys = readers.get(m.reader)?.keys;
-    keys?.set(m.id, { encryptionKey: Buffer.from(m.encryptionKey), idKey: Buffer.from(m.idKey) });
-    return;
-  }
-  try {
-    const reader = readers.get(m.reader);
-    if (!reader) throw new Error('unknown reader ' + m.reader);
+  const decode = (reader: AttachedReader, m: Extract<DecoderMessage, { op: 'decode' }>, out?: Buffer) => {
+    // `stored` was transferred: this thread's to decrypt in place.
     const stored = Buffer.from(m.stored.buffer, m.stored.byteOffset, m.stored.byteLength);
-    if (m.slot !== undefined) return decodeInSlot(reader, m, stored);
-    const plaintext = decode(reader, stored, Buffer.from(m.aad), m.chunkId, m.dataKeyId, null);
-    const out = transferable(plaintext);
-    parentPort.postMessage({ seq: m.seq, plaintext: out }, [out.buffer]);
-    collectGarbage(stored.length + out.length);
-  } catch (error) {
-    parentPort.postMessage({
-      seq: m.seq,
-      error: String((error && error.message) || error),
-      integrity: error instanceof IntegrityError,
-      missing: error instanceof MissingModuleError ? 'zstd-napi' : undefined,
-    });
-  }
-};
-})();
-`;
+    const header = readObjectHeader(stored);
+    const key = m.dataKeyId === null ? null : reader.keys.get(m.dataKeyId);
+    if (key === undefined) throw new Error('data key not registered');
+    if (header.encrypted !== (key !== null)) throw new ObjectDamage('has an invalid header');
+    const body = openObject(stored, header, key, Buffer.from(m.aad), true);
+    const plaintext = decompress(body, header.compression, reader.maxPlaintext, out);
+    if (plaintext.length > reader.maxPlaintext) throw new ObjectDamage('does not decompress');
+    const id = key
+      ? createHmac('sha256', key.idKey).update(plaintext).digest('hex')
+      : createHash('sha256').update(plaintext).digest('hex');
+    if (id !== m.chunkId) throw new ObjectDamage('does not match its content');
+    return { plaintext, stored };
+  };
+
+  const reply = (message: DecoderReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+  /** Replies with `plaintext` transferred: itself when it owns its memory whole, else a copy. */
+  const replyWithPlaintext = (seq: number, plaintext: Buffer) => {
+    const own =
+      plaintext.buffer instanceof ArrayBuffer &&
+      plaintext.byteOffset === 0 &&
+      plaintext.byteLength === plaintext.buffer.byteLength;
+    const out = own ? plaintext : new Uint8Array(plaintext);
+    reply({ seq, plaintext: out }, [out.buffer as ArrayBuffer]);
+  };
+
+  const decodeMessage = (m: Extract<DecoderMessage, { op: 'decode' }>) => {
+    const reader = readers.get(m.reader);
+    if (!reader) throw new Error(`unknown reader ${m.reader}`);
+    const front = (m.slot ?? 0) * reader.slotBytes;
+    const out = m.slot === undefined ? undefined : Buffer.from(reader.memory, front, reader.slotBytes);
+    const { plaintext, stored } = decode(reader, m, out);
+    if (out && plaintext.buffer === reader.memory && plaintext.byteOffset === front) {
+      reply({ seq: m.seq, length: plaintext.length });
+    } else if (out && plaintext.length <= out.length) {
+      out.set(plaintext);
+      reply({ seq: m.seq, length: plaintext.length });
+      releaseNow(plaintext);
+    } else {
+      replyWithPlaintext(m.seq, plaintext);
+    }
+    // Done with (a plaintext that was a view of it went out as a copy): freed now, not left to
+    // this thread's collector.
+    releaseNow(stored);
+  };
+
+  return (m) => {
+    try {
+      switch (m.op) {
+        case 'attach':
+          readers.set(m.reader, {
+            memory: m.memory,
+            slotBytes: m.slotBytes,
+            maxPlaintext: m.maxPlaintext,
+            keys: new Map(),
+          });
+          return;
+        case 'key':
+          readers.get(m.reader)?.keys.set(m.id, {
+            encryptionKey: Buffer.from(m.encryptionKey),
+            idKey: Buffer.from(m.idKey),
+          });
+          return;
+        case 'detach':
+          readers.delete(m.reader);
+          reply({ seq: m.seq });
+          return;
+        case 'decode':
+          decodeMessage(m);
+          return;
+      }
+    } catch (error) {
+      if ('seq' in m) {
+        reply({
+          seq: m.seq,
+          error: error instanceof Error ? error.message : String(error),
+          integrity: error instanceof ObjectDamage,
+          missing: error instanceof MissingModuleError ? 'zstd-napi' : undefined,
+        });
+      }
+    }
+  };
+}

@@ -2,6 +2,7 @@ import { BackupError } from '../errors.js';
 import { lend } from '../util/lent-buffers.js';
 import { missingOptionalModule } from '../util/optional-module.js';
 import { chunkWorkers } from './chunk-worker.js';
+import type { DecoderMessage, DecoderReply } from './chunk-worker-protocol.js';
 import type { DataKey } from './data-key.js';
 import { SlotChooser } from './slot-chooser.js';
 import { giveBackSlotMemory, takeSlotMemory } from './slot-memory.js';
@@ -44,17 +45,6 @@ export interface WorkerDecoderOptions {
   slotBytes?: number;
   /** Slots (default 8 per worker). With every slot lent out, chunks come back in fresh buffers. */
   slots?: number;
-}
-
-interface Reply {
-  seq: number;
-  /** Plaintext bytes at the front of the request's slot. */
-  length?: number;
-  plaintext?: Uint8Array;
-  error?: string;
-  integrity?: boolean;
-  /** An optional package the chunk needs could not be loaded (zstd-napi). */
-  missing?: string;
 }
 
 const DEFAULT_SLOT_BYTES = 4 * 1024 * 1024 + 64 * 1024;
@@ -120,13 +110,14 @@ export function createWorkerDecoder(
         slot.keys.add(key.id);
       }
       const inSlot = slots.take(size);
-      const message: { seq: number } & Record<string, unknown> = {
+      const message: Extract<DecoderMessage, { op: 'decode' }> = {
         op: 'decode',
         seq: n,
         reader,
         aad,
         chunkId,
         dataKeyId: key?.id ?? null,
+        stored: new Uint8Array(0),
       };
       // The stored bytes go to the worker (freed there, beside the work, not left to this
       // thread's collector): given away when they are ours, else a copy (of compressed bytes:
@@ -141,9 +132,9 @@ export function createWorkerDecoder(
       const transfer = [data.buffer as ArrayBuffer];
       if (inSlot !== undefined) message.slot = inSlot;
       slot.pending++;
-      let reply: Reply;
+      let reply: DecoderReply;
       try {
-        reply = await shared.request<Reply>(owner, slot.worker, message, transfer);
+        reply = await shared.request<DecoderReply>(owner, slot.worker, message, transfer);
       } catch (error) {
         if (inSlot !== undefined) releaseSlot(inSlot);
         throw error;

@@ -1,45 +1,33 @@
-import { HEADER_BYTES, OBJECT_FORMAT_VERSION, OBJECT_MAGIC } from './chunk-codec.js';
-import { CHUNK_DECODER_WORKER_SOURCE } from './chunk-decoder-worker.js';
-import { CHUNK_ENCODER_WORKER_SOURCE } from './chunk-encoder-worker.js';
-import { COMPRESSION_IDS } from './compression.js';
-import { SharedWorkerPool } from './shared-workers.js';
-import { zstdModulePath } from './zstd-module.js';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { SharedWorkerPool, type WorkerEntry } from './shared-workers.js';
 
 /**
- * One worker body for both halves: backup runs' messages (with `run`) go to the encoder, chunk
- * readers' (with `reader`) to the decoder. One kind of worker means a backup's verification,
- * a restore after a backup and the next backup all run on the same threads, instead of a set
- * of idle threads of the other kind sitting beside them (each ~13 MiB resident, measured).
+ * Where the chunk worker's code is: beside this module. Built, it is `chunk-worker.js` (ESM) or
+ * `chunk-worker.cjs` (CommonJS) next to the bundle that includes this code; run from sources
+ * (the package's tests), it is chunk-worker-main.ts, loaded through tsx.
+ *
+ * Why a file: the worker is real code, built and checked like the rest (not a string to
+ * evaluate). Bundling this package into one file of one's own breaks the lookup; the error then
+ * names the file it expected.
  */
-const CHUNK_WORKER_SOURCE = `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const crypto = require('node:crypto');
-const zlib = require('node:zlib');
-${CHUNK_ENCODER_WORKER_SOURCE}
-${CHUNK_DECODER_WORKER_SOURCE}
-parentPort.on('message', (m) => (m.reader !== undefined ? handleDecoderMessage(m) : handleEncoderMessage(m)));
-`;
-
-/** zstd-napi's entry for the workers, which load it on the first zstd chunk; null when not installed. */
-function zstdPath(): string | null {
-  try {
-    return zstdModulePath();
-  } catch {
-    return null; // only zstd chunks need it: they fail with the package's name
+function chunkWorkerEntry(): WorkerEntry {
+  const here = typeof __filename === 'string' ? pathToFileURL(__filename) : new URL(import.meta.url);
+  if (here.pathname.endsWith('.ts')) {
+    return {
+      url: new URL('../util/typescript-worker.mjs', here),
+      workerData: { typescriptEntry: new URL('./chunk-worker-main.ts', here).href },
+    };
   }
+  const url = new URL(here.pathname.endsWith('.cjs') ? './chunk-worker.cjs' : './chunk-worker.js', here);
+  if (!existsSync(url)) throw new Error(`The chunk worker file ${url.pathname} is missing`);
+  return { url, workerData: null };
 }
 
 let pool: SharedWorkerPool | null = null;
 
 /** The process's chunk workers (started on first use, shared by every run: see shared-workers.ts). */
 export function chunkWorkers(): SharedWorkerPool {
-  pool ??= new SharedWorkerPool('chunk', CHUNK_WORKER_SOURCE, {
-    headerBytes: HEADER_BYTES,
-    magic: [...OBJECT_MAGIC],
-    version: OBJECT_FORMAT_VERSION,
-    ids: COMPRESSION_IDS,
-    names: ['none', 'gzip', 'brotli', 'zstd'],
-    zstdPath: zstdPath(),
-  });
+  pool ??= new SharedWorkerPool('chunk', chunkWorkerEntry);
   return pool;
 }

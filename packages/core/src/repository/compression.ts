@@ -3,23 +3,13 @@ import * as zlib from 'node:zlib';
 import { BackupError } from '../errors.js';
 import { COMPRESSION_LEVELS } from './compression-levels.js';
 import type { CompressionAlgorithm } from './manifest.js';
-import { zstdNapi } from './zstd-module.js';
+import { ZstdCompressor, ZstdDecompressor } from './zstd.js';
 
 export interface CompressionSetting {
   algorithm: CompressionAlgorithm;
   /** gzip 1–9 (default 6), brotli quality 0–11 (default 4), zstd 1–19 (default 1). */
   level?: number;
 }
-
-/** Stored in each chunk header; never renumber. */
-export const COMPRESSION_IDS: Readonly<Record<CompressionAlgorithm, number>> = Object.freeze({
-  none: 0,
-  gzip: 1,
-  brotli: 2,
-  zstd: 3,
-});
-
-const BY_ID: ReadonlyArray<CompressionAlgorithm> = ['none', 'gzip', 'brotli', 'zstd'];
 
 // Bounds and defaults live in compression-levels.ts, shared with job validation.
 const LEVELS: Readonly<Record<CompressionAlgorithm, { min: number; max: number; default: number }>> = {
@@ -32,9 +22,9 @@ const gunzip = promisify(zlib.gunzip);
 const brotliCompress = promisify(zlib.brotliCompress);
 const brotliDecompress = promisify(zlib.brotliDecompress);
 
-export function compressionAlgorithmFromId(id: number): CompressionAlgorithm | undefined {
-  return BY_ID[id];
-}
+// One context each for this thread, created on first zstd use (zstd-napi is optional).
+let zstdCompressor: ZstdCompressor | null = null;
+let zstdDecompressor: ZstdDecompressor | null = null;
 
 /**
  * Fills in the default level and checks bounds.
@@ -84,7 +74,8 @@ export async function compressBuffer(
         },
       });
     case 'zstd':
-      return zstdNapi().compress(data, { compressionLevel: setting.level });
+      zstdCompressor ??= new ZstdCompressor();
+      return zstdCompressor.compressToNew(data, setting.level);
   }
 }
 
@@ -100,7 +91,7 @@ export async function decompressBuffer(
   maxOutput: number,
 ): Promise<Buffer> {
   // Loaded outside the try: a missing module is not damaged data.
-  const zstd = algorithm === 'zstd' ? zstdNapi() : null;
+  if (algorithm === 'zstd') zstdDecompressor ??= new ZstdDecompressor();
   try {
     let out: Buffer;
     switch (algorithm) {
@@ -114,7 +105,7 @@ export async function decompressBuffer(
         out = await brotliDecompress(data, { maxOutputLength: maxOutput });
         break;
       case 'zstd':
-        out = zstd!.decompress(data);
+        out = zstdDecompressor!.decompress(data, maxOutput);
         break;
     }
     if (out.length > maxOutput) throw new RangeError('decompressed data exceeds the limit');

@@ -1,12 +1,6 @@
 import { GEAR } from './gear-scan.js';
-
-/**
- * gear-scan.wat assembled (wabt, threads enabled): the boundary scan in WebAssembly, about eight
- * times the speed of {@link gearScan} in JavaScript. The chunker test re-assembles the text and
- * compares the bytes, and compares every cut with the JavaScript scan.
- */
-export const GEAR_SCAN_WASM =
-  'AGFzbQEAAAABCgFgBX9/f39/AX8CEgEDZW52Bm1lbW9yeQIDAYCABAMCAQAGBgF/AUEACwcPAgRoYXNoAwAEc2NhbgAACqMDAaADAQF/IAFBB2shBQJAA0AgACAFTg0BIAJBAXQgBCAALQAAQQJ0aigCAGohAiACIANxRQRAIAIkACAAQQFqDwsgAkEBdCAEIAAtAAFBAnRqKAIAaiECIAIgA3FFBEAgAiQAIABBAmoPCyACQQF0IAQgAC0AAkECdGooAgBqIQIgAiADcUUEQCACJAAgAEEDag8LIAJBAXQgBCAALQADQQJ0aigCAGohAiACIANxRQRAIAIkACAAQQRqDwsgAkEBdCAEIAAtAARBAnRqKAIAaiECIAIgA3FFBEAgAiQAIABBBWoPCyACQQF0IAQgAC0ABUECdGooAgBqIQIgAiADcUUEQCACJAAgAEEGag8LIAJBAXQgBCAALQAGQQJ0aigCAGohAiACIANxRQRAIAIkACAAQQdqDwsgAkEBdCAEIAAtAAdBAnRqKAIAaiECIABBCGohACACIANxDQAgAiQAIAAPCwsCQANAIAAgAU4NASACQQF0IAQgAC0AAEECdGooAgBqIQIgAEEBaiEAIAIgA3ENACACJAAgAA8LCyACJABBfws=';
+// Assembled from the text at build time (and by the tests' loader): see build/wat.ts.
+import GEAR_SCAN_WASM from './gear-scan.wat';
 
 /** The parts of the WebAssembly API used here (the project's type libraries do not declare it). */
 interface WasmApi {
@@ -29,7 +23,7 @@ let compiled: object | null | undefined;
 function gearScanModule(api: WasmApi): object | null {
   if (compiled === undefined) {
     try {
-      compiled = new api.Module(Buffer.from(GEAR_SCAN_WASM, 'base64'));
+      compiled = new api.Module(GEAR_SCAN_WASM);
     } catch {
       compiled = null; // e.g. node --jitless
     }

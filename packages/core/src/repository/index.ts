@@ -8,5 +8,13 @@ export type { DataKey } from './data-key.js';
 export type { DataKeyRecord } from './key-store.js';
 export * from './layout.js';
 export type * from './manifest.js';
+export {
+  COMPRESSION_IDS,
+  compressionAlgorithmFromId,
+  HEADER_BYTES,
+  OBJECT_FORMAT_VERSION,
+  OBJECT_MAGIC,
+  type ObjectHeader,
+} from './object-format.js';
 export * from './repo-config.js';
 export * from './repository.js';

@@ -3,7 +3,7 @@ import { decodeObject, type EncodedObject, encodeObject } from './chunk-codec.js
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import type { DataKey } from './data-key.js';
 import type { Manifest } from './manifest.js';
-import { zstdAvailable } from './zstd-module.js';
+import { zstdAvailable } from './zstd.js';
 
 /** Upper bound on a manifest's plaintext (a tampered object cannot exhaust memory). */
 export const MAX_MANIFEST_BYTES = 1024 * 1024 * 1024;

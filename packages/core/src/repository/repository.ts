@@ -3,9 +3,9 @@ import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
-import { decodeObject, encodeObject, HEADER_BYTES, parseObjectHeader } from './chunk-codec.js';
+import { decodeObject, encodeObject, parseObjectHeader } from './chunk-codec.js';
 import { type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
-import { type ChunkEncoder, createInProcessEncoder, createWorkerEncoder } from './chunk-encoder.js';
+import { type ChunkEncoder, createInProcessEncoder } from './chunk-encoder.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
@@ -25,6 +25,7 @@ import type { CompressionAlgorithm, Manifest } from './manifest.js';
 import { decodeManifest, encodeManifest, MAX_MANIFEST_BYTES } from './manifest-codec.js';
 import { readObject } from './object-io.js';
 import { chunkerParamsOf, newRepoConfig, parseRepoConfig, type RepoConfig } from './repo-config.js';
+import { createWorkerEncoder } from './worker-encoder.js';
 
 export interface RepositoryOpenOptions {
   /** Needed whenever encrypted objects are written or read. */
@@ -243,9 +244,10 @@ export class Repository {
       label: `Chunk ${id}`,
       details,
     });
-    const encrypted = stored.length >= HEADER_BYTES && (stored[6]! & 1) === 1;
-    const actual = encrypted
-      ? hmacChunkId(await this.#keys.resolve(Buffer.from(stored.subarray(8, 24)).toString('hex')), plaintext)
+    // decodeObject checked the header and resolved its key: both succeed again here.
+    const { dataKeyId } = parseObjectHeader(stored, `Chunk ${id}`, details);
+    const actual = dataKeyId
+      ? hmacChunkId(await this.#keys.resolve(dataKeyId), plaintext)
       : createHash('sha256').update(plaintext).digest('hex');
     if (actual !== id) {
       throw new BackupError('integrity_error', `Chunk ${id} does not match its content`, { details });

@@ -1,7 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import { BackupError } from '../errors.js';
-import { WORKER_GC_SOURCE } from './worker-gc.js';
 import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
+
+/** A worker's code: its file, and what that file is told at start. */
+export interface WorkerEntry {
+  url: URL;
+  workerData: unknown;
+}
 
 /** Idle workers are kept this long for the next run, then ended. */
 export const WORKER_IDLE_MS = 30_000;
@@ -27,19 +32,18 @@ interface Waiter {
  */
 export class SharedWorkerPool {
   readonly #label: string;
-  readonly #source: string;
-  readonly #workerData: unknown;
+  readonly #locate: () => WorkerEntry;
+  #entry: WorkerEntry | null = null;
   readonly #workers: Worker[] = [];
   readonly #waiting = new Map<number, Waiter>();
   #users = 0;
   #seq = 0;
   #idle: NodeJS.Timeout | null = null;
 
-  /** `label` names the workers in errors ("chunk"); `source` is CommonJS for `eval`. */
-  constructor(label: string, source: string, workerData: unknown) {
+  /** `label` names the workers in errors ("chunk"); `locate` finds their code, when first needed. */
+  constructor(label: string, locate: () => WorkerEntry) {
     this.#label = label;
-    this.#source = WORKER_GC_SOURCE + source;
-    this.#workerData = workerData;
+    this.#locate = locate;
   }
 
   /**
@@ -113,9 +117,9 @@ export class SharedWorkerPool {
   }
 
   #start(): Worker {
-    const worker = new Worker(this.#source, {
-      eval: true,
-      workerData: this.#workerData,
+    this.#entry ??= this.#locate();
+    const worker = new Worker(this.#entry.url, {
+      workerData: this.#entry.workerData,
       resourceLimits: WORKER_RESOURCE_LIMITS,
     });
     worker.on('message', (reply: { seq: number }) => {

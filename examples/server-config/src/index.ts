@@ -1,0 +1,2 @@
+export { createBackupkit, jsonLogger } from './backupkit.js';
+export { configFromEnv, type ServerConfig } from './env.js';
