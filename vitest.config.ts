@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { watVitePlugin } from './packages/core/build/wat.js';
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -19,8 +18,6 @@ export const alias = {
 };
 
 export default defineConfig({
-  // core imports its WebAssembly as text, assembled on load.
-  plugins: [watVitePlugin()],
   resolve: { alias },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],

@@ -1,6 +1,5 @@
 import { defineConfig } from 'tsup';
 import { tsupBase } from '../../tsup.base.js';
-import { watEsbuildPlugin } from './build/wat.js';
 
 export default defineConfig({
   ...tsupBase,
@@ -13,7 +12,6 @@ export default defineConfig({
   dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
   // /testing imports the main entry rather than inlining a second copy of it.
   external: ['vitest', '@backupkit/core'],
-  esbuildPlugins: [watEsbuildPlugin()],
   esbuildOptions(options, { format }) {
     // /testing is ESM-only: its CommonJS entry says so (the .d.cts keeps the real types).
     if (format === 'cjs') {

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SharedWorkerPool, type WorkerEntry } from './shared-workers.js';
 
 /**
  * Where the chunk worker's code is: beside this module. Built, it is `chunk-worker.js` (ESM) or
- * `chunk-worker.cjs` (CommonJS) next to the bundle that includes this code; run from sources
- * (the package's tests), it is chunk-worker-main.ts, loaded through tsx.
+ * `chunk-worker.cjs` (CommonJS) next to the bundle that includes this code — the file name
+ * carries that bundle's extension; run from sources (the package's tests), it is
+ * chunk-worker-main.ts, loaded through tsx.
  *
  * Why a file: the worker is real code, built and checked like the rest (not a string to
  * evaluate). Bundling this package into one file of one's own breaks the lookup; the error then
@@ -19,7 +21,7 @@ function chunkWorkerEntry(): WorkerEntry {
       workerData: { typescriptEntry: new URL('./chunk-worker-main.ts', here).href },
     };
   }
-  const url = new URL(here.pathname.endsWith('.cjs') ? './chunk-worker.cjs' : './chunk-worker.js', here);
+  const url = new URL(`./chunk-worker${extname(here.pathname)}`, here);
   if (!existsSync(url)) throw new Error(`The chunk worker file ${url.pathname} is missing`);
   return { url, workerData: null };
 }

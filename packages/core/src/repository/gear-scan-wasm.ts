@@ -1,6 +1,6 @@
 import { GEAR } from './gear-scan.js';
-// Assembled from the text at build time (and by the tests' loader): see build/wat.ts.
-import GEAR_SCAN_WASM from './gear-scan.wat';
+// Assembled from gear-scan.wat on install and before each build (build/assemble-wasm.mjs).
+import { GEAR_SCAN_WASM } from './gear-scan-wasm-bytes.generated.js';
 
 /** The parts of the WebAssembly API used here (the project's type libraries do not declare it). */
 interface WasmApi {

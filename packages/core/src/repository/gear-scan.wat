@@ -1,7 +1,7 @@
 ;; The gear-hash boundary scan of chunker.ts (`gearScan`) in WebAssembly: the same hash, the
 ;; same first cut, about eight times the speed of the JavaScript loop.
-;; gear-scan-wasm.ts imports this text; the build and the tests' loader assemble it with wabt
-;; (threads enabled; see build/wat.ts).
+;; build/assemble-wasm.mjs assembles this text with wabt (threads enabled) on install and before
+;; each build; gear-scan-wasm.ts imports the bytes it generates.
 ;;
 ;; The memory is the chunk buffers' own (a shared one, so encoder workers read the chunks in
 ;; place); the 1 KiB gear table lives past the buffers, at $gear.

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { ChunkBufferPool, ChunkCutter, type ChunkerParams, DEFAULT_CHUNKER_PARAMS } from '@backupkit/core';
 import { describe, expect, it } from 'vitest';
+import wabtInit from 'wabt';
 import { GEAR, gearScan, lastGearScanHash } from '../../src/repository/gear-scan.js';
 import { WasmGearScanner } from '../../src/repository/gear-scan-wasm.js';
+import { GEAR_SCAN_WASM } from '../../src/repository/gear-scan-wasm-bytes.generated.js';
 import { pieces, seededBytes, seededCopyText } from './chunker-inputs.js';
 
 // The boundary scan runs in WebAssembly where it can, in JavaScript otherwise (the reference):
@@ -97,9 +100,20 @@ const ends = (lengths: number[]) => {
 };
 
 describe('chunker boundary scan (WebAssembly and JavaScript)', () => {
-  it('loads the WebAssembly scan assembled from gear-scan.wat', () => {
-    // Were the text not assembled on import, the scanner would be missing and chunking would fall
-    // back to the (eight times slower) JavaScript scan without a word.
+  it('runs the WebAssembly assembled from the current gear-scan.wat', async () => {
+    // The bytes are generated on install and before each build: after an edit of the text,
+    // this fails until they are generated again (pnpm install, or pnpm build).
+    const wabt = await wabtInit();
+    const text = readFileSync(new URL('../../src/repository/gear-scan.wat', import.meta.url), 'utf8');
+    const module = wabt.parseWat('gear-scan.wat', text, { threads: true });
+    try {
+      module.resolveNames();
+      expect(Buffer.from(module.toBinary({}).buffer).equals(Buffer.from(GEAR_SCAN_WASM))).toBe(true);
+    } finally {
+      module.destroy();
+    }
+    // Were the module not to load, chunking would fall back to the (eight times slower)
+    // JavaScript scan without a word.
     const scanner = WasmGearScanner.create(1 << 16);
     expect(scanner).not.toBeNull();
     const bytes = new Uint8Array(scanner!.memory, 0, 1 << 16);

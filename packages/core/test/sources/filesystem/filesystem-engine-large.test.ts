@@ -28,18 +28,23 @@ interface EsbuildLike {
 /**
  * Bundles a fixture into plain JavaScript so the child runs on bare Node, as an application
  * would: under tsx the loader alone adds ~35 MiB of RSS that no user pays. esbuild comes with
- * tsx (a root dev dependency). The bundle sits in core's node_modules/.cache so that its
+ * tsx (a root dev dependency). The chunk worker is bundled beside it, as the package's build
+ * puts it beside its main file. The bundle sits in core's node_modules/.cache so that its
  * package imports (zstd-napi) resolve from core.
  */
-async function bundleFixture(name: string): Promise<string> {
+async function bundleFixture(name: string): Promise<{ script: string; dir: string }> {
   const requireFromTsx = createRequire(createRequire(import.meta.url).resolve('tsx'));
   const esbuild = requireFromTsx('esbuild') as EsbuildLike;
-  const outfile = fileURLToPath(
-    new URL(`../../../node_modules/.cache/backupkit-tests/${name}-${process.pid}.mjs`, import.meta.url),
+  const outdir = fileURLToPath(
+    new URL(`../../../node_modules/.cache/backupkit-tests/${name}-${process.pid}`, import.meta.url),
   );
   await esbuild.build({
-    entryPoints: [fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url))],
-    outfile,
+    entryPoints: {
+      [name]: fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url)),
+      'chunk-worker': fileURLToPath(new URL('../../../src/repository/chunk-worker-main.ts', import.meta.url)),
+    },
+    outdir,
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -47,7 +52,7 @@ async function bundleFixture(name: string): Promise<string> {
     packages: 'external',
     logLevel: 'warning',
   });
-  return outfile;
+  return { script: path.join(outdir, `${name}.mjs`), dir: outdir };
 }
 
 beforeAll(async () => {
@@ -64,12 +69,16 @@ describe('filesystem backups of large data', () => {
     const src = path.join(dir, 'big-src');
     await mkdir(src);
     await writeDeterministicFile(path.join(src, 'big.bin'), 300 * MiB, 'big');
-    const script = await bundleFixture('large-file-roundtrip');
-    const stdout = await promisify(execFile)(process.execPath, [script, src, path.join(dir, 'big-work')], {
-      maxBuffer: 1024 * 1024,
-    })
+    const bundle = await bundleFixture('large-file-roundtrip');
+    const stdout = await promisify(execFile)(
+      process.execPath,
+      [bundle.script, src, path.join(dir, 'big-work')],
+      {
+        maxBuffer: 1024 * 1024,
+      },
+    )
       .then((run) => run.stdout)
-      .finally(() => rm(script, { force: true }));
+      .finally(() => rm(bundle.dir, { recursive: true, force: true }));
     const result = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
       logicalBytes: number;
       files: Record<string, { original: string; restored: string; manifest: string }>;
