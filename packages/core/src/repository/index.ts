@@ -5,7 +5,7 @@ export type { ChunkEncoder, PendingChunk } from './chunk-encoder.js';
 export * from './chunker.js';
 export * from './compression.js';
 export type { DataKey } from './data-key.js';
-export type { DataKeyRecord } from './key-store.js';
+export type { DataKeyRecord, WrapUnderResult } from './key-store.js';
 export * from './layout.js';
 export type * from './manifest.js';
 export {

@@ -34,3 +34,11 @@ export function backupIdFromKey(key: string): string | null {
 export function dataKeyKey(dataKeyId: string): string {
   return `${KEYS_PREFIX}${dataKeyId}.json`;
 }
+
+/**
+ * A further wrapping of data key `dataKeyId` under another master key (`key add`):
+ * `keys/<data key id>.<wrapping id>.json`, `wrappingId` 16 random hex.
+ */
+export function dataKeyWrappingKey(dataKeyId: string, wrappingId: string): string {
+  return `${KEYS_PREFIX}${dataKeyId}.${wrappingId}.json`;
+}

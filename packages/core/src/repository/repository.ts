@@ -9,7 +9,7 @@ import { type ChunkEncoder, createInProcessEncoder } from './chunk-encoder.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
-import { KeyStore } from './key-store.js';
+import { type DataKeyRecord, KeyStore, type WrapUnderResult } from './key-store.js';
 import {
   BACKUP_ID,
   backupIdFromKey,
@@ -127,6 +127,22 @@ export class Repository {
 
   get driver(): StorageDriver {
     return this.#driver;
+  }
+
+  /** Every wrapping of every data key in `keys/` (re-read), oldest first. */
+  async dataKeyRecords(): Promise<DataKeyRecord[]> {
+    await this.#keys.refresh();
+    return this.#keys.records().sort((a, b) => a.created_at.localeCompare(b.created_at));
+  }
+
+  /**
+   * Wraps the repository's data keys under master key `keyId` too (those a configured master key
+   * opens), so that `keyId` alone opens the repository from now on: master-key rotation without
+   * re-encrypting anything. Idempotent.
+   * @throws BackupError `key_not_found` when `keyId` is not configured.
+   */
+  addMasterKey(keyId: string): Promise<WrapUnderResult> {
+    return this.#keys.wrapUnder(keyId);
   }
 
   get id(): string {
