@@ -11,6 +11,7 @@
 #     of examples/custom-storage-driver and on core's local driver;
 #   - backs up and restores a directory and a PostgreSQL database, from ESM and from CommonJS;
 #   - serves GET /backup/health and /backup/jobs through the adapter on Express and Fastify;
+#   - runs the installed `backupkit` bin: help, a usage error, a directory backup and restore;
 #   - without better-sqlite3 and zstd-napi (optional: their native builds may fail), backs up
 #     with what remains and gets errors naming the package to install for the rest.
 # Any failure exits non-zero. PACK_CHECK_KEEP=1 keeps the temp directory to look around.
@@ -100,6 +101,10 @@ took
 
 step "CommonJS without require(esm): backups, restores and the HTTP adapter"
 node --no-experimental-require-module use.cjs
+took
+
+step "The installed backupkit bin"
+node cli.mjs
 took
 
 step "Without the optional native modules (as when their builds fail)"

@@ -8,6 +8,7 @@ exports.ENTRIES = {
   '@backupkit/http-adapter': ['createBackupHandler', 'apiTokenAuthenticator', 'jwtAuthenticator'],
   '@backupkit/http-adapter/express': ['backupRouter'],
   '@backupkit/http-adapter/fastify': ['backupPlugin', 'backupFrameworkErrors'],
+  '@backupkit/cli': ['run', 'parseDestinationUrl', 'EXIT'],
 };
 
 /** Native modules loaded so far: none may be, until a feature that needs one is used. */
