@@ -43,7 +43,8 @@ export function parseSourceSpec(
       kind: postgresSourceKind,
       display: maskConnectionString(raw),
       config: {
-        type: 'postgresql',
+        // The kind's own name for its type (the API's `database`).
+        type: postgresSourceKind.types[0],
         connection_string: raw,
         ...(selection.tables?.length ? { tables: selection.tables } : {}),
         ...(selection.excludes?.length ? { exclude_tables: selection.excludes } : {}),

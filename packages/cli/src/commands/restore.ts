@@ -4,6 +4,7 @@ import {
   isBackupError,
   kindFamily,
   type Manifest,
+  postgresSourceKind,
   type Repository,
   runRestore,
   type SourceKind,
@@ -89,7 +90,7 @@ async function restore(context: CommandContext, reference: string, options: Rest
       ...(options.table?.length ? { tables: options.table } : {}),
       ...(options.path?.length ? { paths: options.path } : {}),
       ...(options.overwrite ? { overwrite_existing: true } : {}),
-      ...(target.config.type === 'postgresql' ? { create_missing_tables: options.createMissingTables } : {}),
+      ...(target.kind === postgresSourceKind ? { create_missing_tables: options.createMissingTables } : {}),
     };
     return runSelected(context, repository, manifest, kind, destination, restoreOptions);
   });

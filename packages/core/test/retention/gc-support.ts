@@ -29,6 +29,9 @@ export function memorySource(files: Map<string, Buffer>, gate?: Promise<void>): 
             open: async () => Readable.from([content]),
           };
         }
+        // A backup of one entry pauses after it (before its commit): gated, a backup always
+        // waits, holding its lock, whatever the number of entries.
+        if (gate && names.length < 2) await gate;
       }
       return {
         entries: entries(),
