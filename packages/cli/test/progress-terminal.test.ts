@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBigTree } from './support/big-tree.js';
-import { CLI_NODE_ARGS, cliProcess, WORKSPACE } from './support/cli.js';
+import { CLI_NODE_ARGS, cli, cliProcess, WORKSPACE } from './support/cli.js';
 import { freshKeys } from './support/keys.js';
 
 const BAR = /backup \|[█░]+\| +(\d+)% \| ([\d.]+ \w+) \/ ([\d.]+ \w+) \| [\d.]+ \w+\/s \| ETA \S+/;
@@ -117,5 +117,33 @@ describe('progress display', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(progress.at(-1)).toMatchObject({ type: 'progress', operation: 'backup', percent: 100 });
+  });
+
+  it('restore, verify, check and prune report JSON progress that ends at 100%', async () => {
+    const repo = pathToFileURL(path.join(scratch, 'verbs-repo')).href;
+    const env = { BACKUPKIT_KEYS: freshKeys('k1') };
+    const made = await cli(
+      ['backup', path.join(scratch, 'small'), '--to', repo, '--encryption-key', 'k1', '--json'],
+      { env },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const verbs = [
+      ['restore', 'latest', '--to', path.join(scratch, 'verbs-restored')],
+      ['verify', 'latest'],
+      ['check', '--read-data'],
+      ['prune', '--grace', '0s'],
+    ];
+    for (const argv of verbs) {
+      const result = await cli([...argv, '--repo', repo, '--json'], { env });
+      expect(result.code, `${argv[0]}: ${result.stderr}`).toBe(0);
+      JSON.parse(result.stdout);
+      const progress = result.stderr
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; operation: string; percent: number });
+      expect(progress.length, argv[0]).toBeGreaterThan(0);
+      expect(progress.every((p) => p.type === 'progress' && p.operation === argv[0])).toBe(true);
+      expect(progress.at(-1)!.percent, argv[0]).toBe(100);
+    }
   });
 });
