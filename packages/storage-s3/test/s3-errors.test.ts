@@ -1,21 +1,12 @@
-import { type BackupError, isBackupError } from '@backupkit/core';
 import { createS3Driver, type S3StorageDriver } from '@backupkit/storage-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  driverOperations,
+  expectPageKeptOut,
+  exposed,
+  failure,
+} from '../../../test-support/servers/upstream-error-checks.js';
 import { UpstreamErrorServer } from '../../../test-support/servers/upstream-error-server.js';
-
-/** Everything of a BackupError that leaves the process: message, code, details (what toJSON holds). */
-function exposed(error: BackupError): string {
-  return `${error.message}\n${JSON.stringify(error)}\n${JSON.stringify(error.details)}`;
-}
-
-async function failure(run: () => Promise<unknown>): Promise<BackupError> {
-  const error = await run().then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  if (!isBackupError(error)) throw new Error(`expected a BackupError, got ${String(error)}`);
-  return error;
-}
 
 describe('S3 errors from an endpoint that answers with a page of its own', () => {
   const upstream = new UpstreamErrorServer();
@@ -37,36 +28,15 @@ describe('S3 errors from an endpoint that answers with a page of its own', () =>
     await upstream.close();
   });
 
-  const operations: Array<[string, (d: S3StorageDriver) => Promise<unknown>]> = [
-    ['put', (d) => d.put('k', Buffer.from('data'))],
-    ['get', (d) => d.get('k')],
-    ['head', (d) => d.head('k')],
-    [
-      'list',
-      async (d) => {
-        for await (const _ of d.list('')) {
-          // drain
-        }
-      },
-    ],
-    ['delete', (d) => d.delete('k')],
-  ];
+  const operations = driverOperations<S3StorageDriver>();
 
-  it.each(operations)('%s: a 3 KB HTML page at 500 and 403 never reaches the error', async (_name, run) => {
-    for (const [status, code] of [
-      [500, 'unavailable'],
-      [403, 'access_denied'],
-    ] as const) {
-      upstream.answer(upstream.html(status));
-      const error = await failure(() => run(driver));
-      expect(error.code).toBe(code);
-      expect(error.retryable).toBe(code === 'unavailable');
-      expect(error.message).toMatch(new RegExp(`^S3 \\w+ of s3://bucket/p/\\S* failed: HTTP ${status}$`));
-      expect(exposed(error)).not.toContain(upstream.sentinel);
-      expect(exposed(error)).not.toMatch(/<html|internal-admin|10\.0\.0\.12/i);
-      expect(error.details).toMatchObject({ status });
-    }
-  });
+  it.each(operations)('%s: a 3 KB HTML page at 500 and 403 never reaches the error', (_name, run) =>
+    expectPageKeptOut(
+      upstream,
+      () => run(driver),
+      (status) => new RegExp(`^S3 \\w+ of s3://bucket/p/\\S* failed: HTTP ${status}$`),
+    ),
+  );
 
   it('keeps a short S3 code from an error document and drops its message', async () => {
     upstream.answer(upstream.xml(403, 'AccessDenied'));
