@@ -63,13 +63,10 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     plan = await source.open({ ...context, signal });
     if (signal.aborted) throw abortedError(signal);
 
-    // One listing up front tells incremental runs what is stored; full runs trust nothing and head() instead.
-    let known: Map<string, number> | null = null;
-    if (!context.full) {
-      known = new Map();
-      for await (const chunk of repository.listChunks({ signal })) known.set(chunk.id, chunk.storedBytes);
-      if (signal.aborted) throw abortedError(signal);
-    }
+    // The index, checked against the listing of packs, tells every run what is stored: no
+    // request per chunk. (Full runs re-read unchanged entries; they dedup like any other.)
+    const { chunks: index } = await repository.loadIndex({ signal });
+    if (signal.aborted) throw abortedError(signal);
     const workers = Math.max(0, Math.floor(options.encoderWorkers ?? Math.min(4, availableParallelism())));
     // Chunks are cut straight into slots of shared memory the workers read in place: no
     // per-chunk allocation, copy-out or transfer (see ChunkBufferPool). Enough slots for the
@@ -90,7 +87,8 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
     const activeWriter = new ChunkWriter({
       repository,
       encoder,
-      known,
+      index,
+      packs: repository.createPackWriter({ signal }),
       knownDigests: parentDigests(context.parent),
       concurrency: options.chunkConcurrency ?? Math.max(4, 2 * workers + 2),
       maxInFlightBytes,
@@ -154,8 +152,10 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       meter.entriesDone++;
       report();
     });
-    await activeWriter.drain();
+    const packs = await activeWriter.finish();
     if (signal.aborted) throw abortedError(signal);
+    // Packs, then their index, then the manifest: each step's objects exist before anything names them.
+    await repository.commitPacks(packs, { signal });
 
     const manifest: Manifest = {
       format: 1,

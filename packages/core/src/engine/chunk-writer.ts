@@ -1,6 +1,8 @@
 import { toBackupError } from '../errors.js';
 import type { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
 import type { ChunkEncoder, EntryDigest, PendingChunk } from '../repository/chunk-encoder.js';
+import type { ChunkIndex } from '../repository/chunk-index.js';
+import type { PackWriter, WrittenPack } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { Semaphore } from '../util/semaphore.js';
 import { ByteBudget } from './byte-budget.js';
@@ -8,8 +10,10 @@ import { ByteBudget } from './byte-budget.js';
 export interface ChunkWriterOptions {
   repository: Repository;
   encoder: ChunkEncoder;
-  /** Stored chunks (id → stored bytes) from one listing at the start; null = trust nothing, head() each. */
-  known: Map<string, number> | null;
+  /** The repository's chunk index as loaded at the start: what is stored already. */
+  index: ChunkIndex;
+  /** Where this run's new chunks go. */
+  packs: PackWriter;
   /**
    * Stored-bytes SHA-256 of chunks an earlier backup recorded (id → its stored size and digest),
    * carried into this run's record for chunks it reuses with that same stored size.
@@ -31,8 +35,8 @@ export interface ChunkWriterOptions {
 
 /**
  * Deduplicates and stores a run's chunks. Each submitted chunk gets its id from the encoder;
- * one already stored (per the listing, or a head() in full runs) or already handled in this
- * run is dropped, a new one is compressed, encrypted and put. All of it runs in the
+ * one already stored (per the index: no request per chunk) or already handled in this run is
+ * dropped, a new one is compressed, encrypted and appended to a pack. All of it runs in the
  * background with a bounded number of chunks in flight, so a reader that gets ahead waits
  * (backpressure) instead of memory growing.
  */
@@ -63,13 +67,13 @@ export class ChunkWriter {
 
   /** Whether the chunk is stored already as far as this run can tell without I/O. */
   isKnown(id: string): boolean {
-    return this.#referenced.has(id) || (this.#options.known?.has(id) ?? false);
+    return this.#referenced.has(id) || this.#options.index.has(id);
   }
 
   /** Records a reference to a chunk known to be stored (a reused entry's chunk). */
   reference(id: string): void {
     if (this.#referenced.has(id)) return;
-    this.#seen(id, this.#options.known?.get(id) ?? 0);
+    this.#seen(id, this.#options.index.get(id)?.length ?? 0);
   }
 
   /** Records a referenced chunk stored earlier, with its digest when the earlier record matches. */
@@ -116,26 +120,17 @@ export class ChunkWriter {
     try {
       const id = await pending.id;
       if (this.#referenced.has(id)) return drop();
-      const known = this.#options.known;
-      if (known?.has(id)) {
-        this.#seen(id, known.get(id)!);
+      const stored = this.#options.index.get(id);
+      if (stored) {
+        this.#seen(id, stored.length);
         return drop();
       }
       this.#referenced.set(id, 0);
-      const { repository, signal } = this.#options;
-      if (known === null) {
-        // Full runs trust no listing: reuse only what a head() finds.
-        const existing = await repository.headChunk(id, { signal });
-        if (existing) {
-          this.#seen(id, existing.size);
-          return drop();
-        }
-      }
-      const encoded = await pending.encode(repository.chunkAad(id));
+      const encoded = await pending.encode(this.#options.repository.chunkAad(id));
       dropped = true;
       const storedBytes = encoded.bytes.length;
-      await repository.putEncodedChunk(id, encoded.bytes, { signal });
-      // Only after a successful put: a failed one may still be reading the (shared) bytes.
+      await this.#options.packs.add(id, encoded.bytes, pending.size);
+      // Only once copied into its pack (a failed add may have been reading the shared bytes).
       encoded.release?.();
       this.#referenced.set(id, storedBytes);
       if (encoded.sha256) this.#digests.set(id, encoded.sha256);
@@ -153,15 +148,20 @@ export class ChunkWriter {
     }
   }
 
-  /** Waits for every chunk in flight; throws the first failure. */
-  async drain(): Promise<void> {
+  /**
+   * Waits for every chunk in flight, seals and uploads the last pack, and returns the packs this
+   * run wrote (to be indexed before the manifest); throws the first failure.
+   */
+  async finish(): Promise<WrittenPack[]> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     if (this.#failure !== undefined) throw this.#failure;
+    return this.#options.packs.finish();
   }
 
-  /** Waits for chunks in flight without throwing (cleanup after a failure). */
+  /** Waits for chunks and uploads in flight without throwing (cleanup after a failure). */
   async settle(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#options.packs.settle();
   }
 
   get distinctChunks(): number {

@@ -1,24 +1,37 @@
 /** Object keys of the repository format, relative to the driver's root. */
 export const REPO_CONFIG_KEY = 'repo.json';
 export const KEYS_PREFIX = 'keys/';
-export const CHUNKS_PREFIX = 'chunks/';
+/** Pack files: `data/<2 hex>/<64 hex>`, named by the SHA-256 of their bytes. */
+export const PACKS_PREFIX = 'data/';
+/** Index objects: `index/<64 hex>`, named by the SHA-256 of their bytes. */
+export const INDEX_PREFIX = 'index/';
 export const SNAPSHOTS_PREFIX = 'snapshots/';
 export const LOCKS_PREFIX = 'locks/';
 
 export const CHUNK_ID = /^[0-9a-f]{64}$/;
-const CHUNK_KEY = /^chunks\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
+const PACK_KEY = /^data\/([0-9a-f]{2})\/([0-9a-f]{64})$/;
+const INDEX_KEY = /^index\/([0-9a-f]{64})$/;
 /** Backup ids become object names: keep them to a safe, portable alphabet. */
 export const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
-export function chunkKey(id: string): string {
-  return `${CHUNKS_PREFIX}${id.slice(0, 2)}/${id}`;
+export function packKey(name: string): string {
+  return `${PACKS_PREFIX}${name.slice(0, 2)}/${name}`;
 }
 
-/** The chunk id a key names, or null for anything else under `chunks/` (temp files, strays). */
-export function chunkIdFromKey(key: string): string | null {
-  const match = CHUNK_KEY.exec(key);
+/** The pack name a key names, or null for anything else under `data/` (temp files, strays). */
+export function packNameFromKey(key: string): string | null {
+  const match = PACK_KEY.exec(key);
   if (!match || !match[2]!.startsWith(match[1]!)) return null;
   return match[2]!;
+}
+
+export function indexKey(name: string): string {
+  return `${INDEX_PREFIX}${name}`;
+}
+
+/** The index object name a key names, or null for anything else under `index/`. */
+export function indexNameFromKey(key: string): string | null {
+  return INDEX_KEY.exec(key)?.[1] ?? null;
 }
 
 export function snapshotKey(backupId: string): string {

@@ -11,10 +11,11 @@ const ZSTD = normalizeCompression({ algorithm: 'zstd', level: 3 });
 const BROTLI = normalizeCompression({ algorithm: 'brotli' });
 
 /**
- * zstd; brotli where zstd-napi (an optional dependency) is not installed, so backups that do
- * not ask for zstd work without it. Each object's header records its algorithm for readers.
+ * How manifests and index objects are compressed: zstd; brotli where zstd-napi (an optional
+ * dependency) is not installed, so backups that do not ask for zstd work without it. Each
+ * object's header records its algorithm for readers.
  */
-function manifestCompression(): Required<CompressionSetting> {
+export function metadataCompression(): Required<CompressionSetting> {
   return zstdAvailable() ? ZSTD : BROTLI;
 }
 
@@ -26,7 +27,7 @@ function snapshotAad(backupId: string): Buffer {
 export function encodeManifest(manifest: Manifest, key: DataKey | null): Promise<EncodedObject> {
   const plaintext = Buffer.from(JSON.stringify(manifest), 'utf8');
   return encodeObject(plaintext, {
-    compression: manifestCompression(),
+    compression: metadataCompression(),
     aad: snapshotAad(manifest.backup_id),
     key,
   });

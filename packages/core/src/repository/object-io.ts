@@ -1,9 +1,9 @@
 import { BackupError, toBackupError } from '../errors.js';
-import type { DriverCallOptions, StorageDriver } from '../storage/storage-driver.js';
+import type { ByteRange, DriverCallOptions, StorageDriver } from '../storage/storage-driver.js';
 
 /**
- * Reads a whole (small, bounded) object into memory. Chunks are ≤ a few MiB and manifests are
- * bounded, so this is the right shape for them; bulk data never goes through here whole.
+ * Reads a whole (small, bounded) object or byte range into memory. Blobs are ≤ a few MiB and
+ * manifests are bounded, so this is the right shape for them; bulk data never goes through here whole.
  * @throws BackupError `not_found` (from the driver), `integrity_error` when the object exceeds `maxBytes`.
  */
 export async function readObject(
@@ -11,6 +11,8 @@ export async function readObject(
   key: string,
   maxBytes: number,
   options: DriverCallOptions & {
+    /** Only these bytes of the object (a range request). */
+    range?: ByteRange;
     /**
      * Return memory of the caller's own (a buffer that owns its ArrayBuffer whole, never one the
      * driver may still hold), so it may be transferred to a worker thread.

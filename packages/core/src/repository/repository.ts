@@ -1,29 +1,25 @@
 import { createHash } from 'node:crypto';
 import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
-import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
+import type { DriverCallOptions, StorageDriver } from '../storage/storage-driver.js';
+import { BlobFetcher } from './blob-fetcher.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
 import { decodeObject, encodeObject, parseObjectHeader } from './chunk-codec.js';
 import { type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
 import { type ChunkEncoder, createInProcessEncoder } from './chunk-encoder.js';
+import type { BlobLocation } from './chunk-index.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
+import { type IndexedPack, indexBatches, writeIndex } from './index-format.js';
+import { type LoadedIndex, loadIndex } from './index-loader.js';
 import { type DataKeyRecord, KeyStore, type WrapUnderResult } from './key-store.js';
-import {
-  BACKUP_ID,
-  backupIdFromKey,
-  CHUNK_ID,
-  CHUNKS_PREFIX,
-  chunkIdFromKey,
-  chunkKey,
-  REPO_CONFIG_KEY,
-  SNAPSHOTS_PREFIX,
-  snapshotKey,
-} from './layout.js';
+import { BACKUP_ID, backupIdFromKey, CHUNK_ID, packKey, REPO_CONFIG_KEY, SNAPSHOTS_PREFIX, snapshotKey } from './layout.js';
 import type { CompressionAlgorithm, Manifest } from './manifest.js';
 import { decodeManifest, encodeManifest, MAX_MANIFEST_BYTES } from './manifest-codec.js';
 import { readObject } from './object-io.js';
+import { isMissingPack, readBlob } from './pack-format.js';
+import { PackWriter, type WrittenPack } from './pack-writer.js';
 import { chunkerParamsOf, newRepoConfig, parseRepoConfig, type RepoConfig } from './repo-config.js';
 import { createWorkerEncoder } from './worker-encoder.js';
 
@@ -39,12 +35,9 @@ export interface RepositoryOpenOptions {
   create?: boolean;
   /** Chunker parameters for a new repository (an existing one keeps its own). */
   chunker?: ChunkerParams;
+  /** Pack size for a new repository, 4–64 MiB (default 16 MiB; an existing one keeps its own). */
+  packSize?: number;
   signal?: AbortSignal;
-}
-
-export interface PutChunkOptions extends DriverCallOptions {
-  /** Skip the existence check (the caller's listing says the chunk is absent; rewriting one is harmless). */
-  assumeAbsent?: boolean;
 }
 
 export interface PutChunkResult {
@@ -63,17 +56,19 @@ export interface StoredChunkInfo {
 
 /** Upper bounds that keep a tampered object from exhausting memory. */
 const MAX_CHUNK_PLAINTEXT = 64 * 1024 * 1024;
-const MAX_CHUNK_STORED = MAX_CHUNK_PLAINTEXT + 4096;
 
 /**
- * A content-addressed chunk store plus snapshot manifests on any `StorageDriver`
- * (layout: `repo.json`, `keys/`, `chunks/<2 hex>/<64 hex>`, `snapshots/<backup_id>.json`, `locks/`).
+ * A content-addressed chunk store plus snapshot manifests on any `StorageDriver` (layout:
+ * `repo.json`, `keys/`, `data/<2 hex>/<64 hex>` packs, `index/<64 hex>`, `snapshots/<backup_id>.json`,
+ * `locks/`). Chunks are blobs in pack files; the index says where each is.
  */
 export class Repository {
   readonly #driver: StorageDriver;
   readonly #config: RepoConfig;
   readonly #keys: KeyStore;
   readonly #writeKey: DataKey | null;
+  #index: Promise<LoadedIndex> | null = null;
+  #refreshedForMissing = false;
 
   private constructor(driver: StorageDriver, config: RepoConfig, keys: KeyStore, writeKey: DataKey | null) {
     this.#driver = driver;
@@ -110,7 +105,7 @@ export class Repository {
         });
       }
       // Concurrent initialisers may both write; re-reading makes every one use what stuck.
-      const fresh = newRepoConfig(options.chunker);
+      const fresh = newRepoConfig(options.chunker, new Date(), options.packSize);
       await driver.put(REPO_CONFIG_KEY, Buffer.from(`${JSON.stringify(fresh, null, 2)}\n`), call);
       config = parseRepoConfig(
         await readObject(driver, REPO_CONFIG_KEY, 1024 * 1024, call),
@@ -188,30 +183,130 @@ export class Repository {
   }
 
   /**
-   * Stores a chunk: compress (kept uncompressed when that is not smaller), encrypt, put.
-   * `id` must be `chunkId(plaintext)`. Skips the write when the chunk is already stored.
+   * The chunk index (loaded once per handle; see {@link loadIndex} in index-loader.ts): every
+   * stored chunk's blob location, from the index objects and the headers of unindexed packs.
+   */
+  loadIndex(options: DriverCallOptions = {}): Promise<LoadedIndex> {
+    if (!this.#index) {
+      const loading = loadIndex(this.#driver, (id) => this.#keys.resolve(id), options);
+      this.#index = loading;
+      loading.catch(() => {
+        if (this.#index === loading) this.#index = null;
+      });
+    }
+    return this.#index;
+  }
+
+  /** Re-reads the chunk index from storage (another process may have written or repacked). */
+  refreshIndex(options: DriverCallOptions = {}): Promise<LoadedIndex> {
+    this.#index = null;
+    return this.loadIndex(options);
+  }
+
+  /** Where a chunk is stored, or undefined when no pack holds it. */
+  async locateChunk(id: string, options: DriverCallOptions = {}): Promise<BlobLocation | undefined> {
+    assertChunkId(id);
+    return (await this.loadIndex(options)).chunks.get(id);
+  }
+
+  async hasChunk(id: string, options: DriverCallOptions = {}): Promise<boolean> {
+    return (await this.locateChunk(id, options)) !== undefined;
+  }
+
+  /** Every stored chunk with its stored size (from the index). */
+  async *listChunks(options: DriverCallOptions = {}): AsyncIterable<StoredChunkInfo> {
+    const { chunks } = await this.loadIndex(options);
+    for (const [id, location] of chunks.entries()) yield { id, storedBytes: location.length };
+  }
+
+  /**
+   * A writer that appends this run's encoded chunks to packs of the repository's pack size.
+   * Its packs are committed by {@link commitPacks} (an index object), before the manifest.
+   */
+  createPackWriter(options: DriverCallOptions = {}): PackWriter {
+    return this.#packWriter(this.#writeKey, options);
+  }
+
+  /**
+   * A pack writer sealing under data key `dataKeyId` (null: in the clear), whatever this handle
+   * writes with: garbage collection repacks blobs into packs of the key they are sealed with.
+   * @throws BackupError key errors when the data key does not open.
+   */
+  async createPackWriterFor(dataKeyId: string | null, options: DriverCallOptions = {}): Promise<PackWriter> {
+    return this.#packWriter(dataKeyId === null ? null : await this.#keys.resolve(dataKeyId), options);
+  }
+
+  #packWriter(key: DataKey | null, options: DriverCallOptions): PackWriter {
+    return new PackWriter({
+      driver: this.#driver,
+      key,
+      targetBytes: this.#config.pack.target_size,
+      maxBlobBytes: this.chunkerParams.maxSize + 1024,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * Writes index objects for `packs` (after the packs, before any manifest using them), each
+   * sealed under its packs' data key, and adds them to this handle's index; returns their names.
+   */
+  async commitPacks(packs: readonly WrittenPack[], options: DriverCallOptions = {}): Promise<string[]> {
+    const names = await this.writeIndexes(packs, [], options);
+    const loaded = this.#index ? await this.#index.catch(() => null) : null;
+    if (loaded) {
+      for (const pack of packs) {
+        loaded.packs.set(pack.name, { key: packKey(pack.name), size: pack.bytes, lastModified: new Date() });
+        for (const blob of pack.blobs) loaded.chunks.add(blob.id, { pack: pack.name, ...blob });
+      }
+      loaded.indexNames.push(...names);
+    }
+    return names;
+  }
+
+  /**
+   * Writes index objects for `packs` (grouped by the data key they are sealed with, at most
+   * `MAX_BLOBS_PER_INDEX` blobs each), naming `supersedes` as replaced; returns their names.
+   */
+  async writeIndexes(
+    packs: readonly IndexedPack[],
+    supersedes: readonly string[],
+    options: DriverCallOptions = {},
+  ): Promise<string[]> {
+    const byKey = new Map<string | null, IndexedPack[]>();
+    for (const pack of packs) byKey.set(pack.key, [...(byKey.get(pack.key) ?? []), pack]);
+    const names: string[] = [];
+    for (const [keyId, group] of byKey) {
+      const key = keyId === null ? null : await this.#keys.resolve(keyId);
+      for (const batch of indexBatches(group)) {
+        names.push(await writeIndex(this.#driver, { supersedes: [...supersedes], packs: batch }, key, options));
+      }
+    }
+    return names;
+  }
+
+  /**
+   * Stores one chunk on its own (a pack of one blob and its index object): for tools and tests;
+   * backups batch chunks into packs through {@link createPackWriter}. `id` must be
+   * `chunkId(plaintext)`. Skips the write when the chunk is already stored.
    */
   async putChunk(
     id: string,
     plaintext: Uint8Array,
     compression: CompressionSetting,
-    options: PutChunkOptions = {},
+    options: DriverCallOptions = {},
   ): Promise<PutChunkResult> {
     assertChunkId(id);
     const setting = normalizeCompression(compression);
-    if (!options.assumeAbsent) {
-      const existing = await this.#driver.head(chunkKey(id), { signal: options.signal });
-      if (existing) return { written: false, storedBytes: existing.size, compression: setting.algorithm };
-    }
+    const existing = await this.locateChunk(id, options);
+    if (existing) return { written: false, storedBytes: existing.length, compression: setting.algorithm };
     const encoded = await encodeObject(plaintext, {
       compression: setting,
       aad: chunkAad(id),
       key: this.#writeKey,
     });
-    await this.#driver.put(chunkKey(id), encoded.bytes, {
-      signal: options.signal,
-      contentLength: encoded.bytes.length,
-    });
+    const writer = this.createPackWriter(options);
+    await writer.add(id, encoded.bytes, plaintext.length);
+    await this.commitPacks(await writer.finish(), options);
     return { written: true, storedBytes: encoded.bytes.length, compression: encoded.compression };
   }
 
@@ -239,45 +334,32 @@ export class Repository {
     return chunkAad(id);
   }
 
-  /** Stores bytes a `ChunkEncoder` of this repository produced for chunk `id`. */
-  async putEncodedChunk(id: string, stored: Uint8Array, options: DriverCallOptions = {}): Promise<void> {
-    assertChunkId(id);
-    await this.#driver.put(chunkKey(id), stored, { signal: options.signal, contentLength: stored.length });
-  }
-
   /**
    * Reads, authenticates and decompresses a chunk, then re-checks its id against the plaintext.
    * @throws BackupError `integrity_error` naming the chunk (missing, tampered, swapped, wrong id),
    * `key_not_found` / `key_mismatch`.
    */
   async getChunk(id: string, options: DriverCallOptions = {}): Promise<Buffer> {
-    const stored = await this.#readStoredChunk(id, options);
-    const details = { chunk_id: id };
-    const plaintext = await decodeObject(stored, {
-      aad: chunkAad(id),
-      resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
-      maxPlaintext: MAX_CHUNK_PLAINTEXT,
-      label: `Chunk ${id}`,
-      details,
-    });
-    // decodeObject checked the header and resolved its key: both succeed again here.
-    const { dataKeyId } = parseObjectHeader(stored, `Chunk ${id}`, details);
-    const actual = dataKeyId
-      ? hmacChunkId(await this.#keys.resolve(dataKeyId), plaintext)
-      : createHash('sha256').update(plaintext).digest('hex');
-    if (actual !== id) {
-      throw new BackupError('integrity_error', `Chunk ${id} does not match its content`, { details });
-    }
-    return plaintext;
+    return this.#decodeHere(id, await this.readStoredChunk(id, options));
   }
 
   /**
    * A reader whose `getChunk` does what {@link getChunk} does, with decryption, decompression
-   * and the id check in `workers` worker threads (0 = on the calling thread). Close it when done.
+   * and the id check in `workers` worker threads (0 = on the calling thread), and blobs read by
+   * range with neighbours coalesced. Close it when done.
    */
   createChunkReader(options: { workers?: number } = {}): ChunkReader {
     const workers = Math.max(0, Math.floor(options.workers ?? 0));
-    if (workers === 0) return { getChunk: (id, o) => this.getChunk(id, o), close: async () => {} };
+    const fetcher = new BlobFetcher(this.#driver);
+    if (workers === 0) {
+      return {
+        getChunk: async (id, o = {}) => {
+          const stored = await this.readStoredChunk(id, { ...(o.signal ? { signal: o.signal } : {}), fetcher });
+          return this.#decodeHere(id, stored);
+        },
+        close: async () => {},
+      };
+    }
     // A slot holds a chunk's plaintext: sized from this repository's largest chunk, up to 16 MiB
     // chunks (larger ones, in repositories configured so, get buffers of their own). The same
     // slot size as a backup's chunk buffers: both lie in the process's one slot memory, and
@@ -288,10 +370,7 @@ export class Repository {
     return {
       getChunk: async (id, o = {}) => {
         // Read into memory of our own: the decoder hands it to its worker rather than copying it.
-        const stored = await this.#readStoredChunk(id, {
-          ...(o.signal ? { signal: o.signal } : {}),
-          own: true,
-        });
+        const stored = await this.readStoredChunk(id, { ...(o.signal ? { signal: o.signal } : {}), fetcher });
         const label = `Chunk ${id}`;
         const header = parseObjectHeader(stored, label, { chunk_id: id });
         let key: DataKey | null = null;
@@ -317,48 +396,68 @@ export class Repository {
     };
   }
 
-  async #readStoredChunk(id: string, options: DriverCallOptions & { own?: boolean }): Promise<Buffer> {
+  async #decodeHere(id: string, stored: Buffer): Promise<Buffer> {
+    const details = { chunk_id: id };
+    const plaintext = await decodeObject(stored, {
+      aad: chunkAad(id),
+      resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
+      maxPlaintext: MAX_CHUNK_PLAINTEXT,
+      label: `Chunk ${id}`,
+      details,
+    });
+    const { dataKeyId } = parseObjectHeader(stored, `Chunk ${id}`, details);
+    const actual = dataKeyId
+      ? hmacChunkId(await this.#keys.resolve(dataKeyId), plaintext)
+      : createHash('sha256').update(plaintext).digest('hex');
+    if (actual !== id) {
+      throw new BackupError('integrity_error', `Chunk ${id} does not match its content`, { details });
+    }
+    return plaintext;
+  }
+
+  /**
+   * A chunk's stored bytes (its blob, in memory of its own). A chunk the index does not know, or
+   * whose pack is gone, gets one re-read of the index (a repack may have moved it) before it
+   * counts as missing.
+   * @throws BackupError `integrity_error` with `missing: true` when no pack holds it.
+   */
+  async readStoredChunk(id: string, options: DriverCallOptions & { fetcher?: BlobFetcher } = {}): Promise<Buffer> {
     assertChunkId(id);
-    let stored: Buffer;
-    try {
-      stored = await readObject(this.#driver, chunkKey(id), MAX_CHUNK_STORED, options);
-    } catch (error) {
-      if (isBackupError(error, 'not_found')) {
+    const call = options.signal ? { signal: options.signal } : {};
+    for (let attempt = 0; ; attempt++) {
+      const loaded = attempt === 0 ? await this.loadIndex(call) : await this.#refreshOnce(call);
+      const location = loaded?.chunks.get(id);
+      if (location) {
+        try {
+          return options.fetcher
+            ? await options.fetcher.fetch(location, options.signal)
+            : await readBlob(this.#driver, location, { ...call, own: true });
+        } catch (error) {
+          if (isBackupError(error, 'integrity_error')) {
+            throw new BackupError('integrity_error', `Chunk ${id}: ${error.message}`, {
+              details: { ...error.details, chunk_id: id },
+              cause: error,
+            });
+          }
+          if (!isMissingPack(error)) throw error;
+        }
+      }
+      if (attempt > 0 || !loaded) {
+        // Index objects under a key this process cannot open may well hold it: say that instead.
+        const unopened = (await this.loadIndex(call)).unreadable[0];
+        if (!location && unopened) throw unopened.error;
         throw new BackupError('integrity_error', `Chunk ${id} is missing from the repository`, {
-          details: { chunk_id: id, missing: true },
-          cause: error,
+          details: { chunk_id: id, missing: true, ...(location ? { pack: location.pack } : {}) },
         });
       }
-      throw error;
-    }
-    return stored;
-  }
-
-  /** Size and metadata of a stored chunk, or null. */
-  headChunk(id: string, options: DriverCallOptions = {}): Promise<ObjectInfo | null> {
-    assertChunkId(id);
-    return this.#driver.head(chunkKey(id), options);
-  }
-
-  async hasChunk(id: string, options: DriverCallOptions = {}): Promise<boolean> {
-    return (await this.headChunk(id, options)) !== null;
-  }
-
-  /** Every stored chunk with its stored size (one listing of `chunks/`). */
-  async *listChunks(options: DriverCallOptions = {}): AsyncIterable<StoredChunkInfo> {
-    for await (const info of this.#driver.list(CHUNKS_PREFIX, options)) {
-      const id = chunkIdFromKey(info.key);
-      if (id) yield { id, storedBytes: info.size };
     }
   }
 
-  async *listChunkIds(options: DriverCallOptions = {}): AsyncIterable<string> {
-    for await (const chunk of this.listChunks(options)) yield chunk.id;
-  }
-
-  async deleteChunk(id: string, options: DriverCallOptions = {}): Promise<void> {
-    assertChunkId(id);
-    await this.#driver.delete(chunkKey(id), options);
+  /** The index re-read once per handle for missing chunks (more would re-list per missing chunk). */
+  async #refreshOnce(options: DriverCallOptions): Promise<LoadedIndex | null> {
+    if (this.#refreshedForMissing) return null;
+    this.#refreshedForMissing = true;
+    return this.refreshIndex(options);
   }
 
   /**

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isBackupError } from '../errors.js';
-import { chunkKey, snapshotKey } from '../repository/layout.js';
+import { BlobFetcher } from '../repository/blob-fetcher.js';
+import type { BlobLocation } from '../repository/chunk-index.js';
+import { snapshotKey } from '../repository/layout.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
-import type { ObjectInfo } from '../storage/storage-driver.js';
 import { forEachConcurrent } from '../util/concurrency.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { DamageCollector, DamageFinding } from './damage-report.js';
@@ -36,20 +37,20 @@ export interface ChunkObjectCheckOptions {
   manifest: Manifest;
   damage: DamageCollector;
   signal?: AbortSignal;
-  /** head() calls in flight (default 16). */
+  /** Chunks checked at once (default 16). */
   concurrency?: number;
-  /** Stored objects streamed and hashed at once (default 4; each holds one stream's buffers). */
+  /** Blobs read and hashed at once (default 4). */
   readConcurrency?: number;
   /** After each chunk: how many are done, of how many, and which one it was. */
   onChecked?: (done: number, total: number, chunkId: string) => void;
 }
 
 /**
- * Checks every chunk object the manifest references without decrypting it: it exists, its
- * stored size is the one recorded when the backup was written (`manifest.stored_chunks`), and
- * its stored bytes hash to the recorded SHA-256 (`manifest.stored_chunk_sha256`) — compared with
- * the store's own SHA-256 when head() returns one, else by streaming the object. Older
- * manifests lack the records; then only what they hold is checked (existence at least).
+ * Checks every chunk the manifest references without decrypting it: a pack the index names
+ * holds it, its stored size is the one recorded when the backup was written
+ * (`manifest.stored_chunks`), and its stored bytes (its blob, read by range) hash to the
+ * recorded SHA-256 (`manifest.stored_chunk_sha256`). Manifests without the records get only
+ * what they hold checked (existence at least).
  * Damage goes to the collector; storage failures (unreachable, denied) throw, because they say
  * nothing about the backup.
  * @throws BackupError storage errors, `aborted`.
@@ -60,30 +61,29 @@ export async function checkChunkObjects(options: ChunkObjectCheckOptions): Promi
   const recorded = manifest.stored_chunks ?? {};
   const digests = manifest.stored_chunk_sha256 ?? {};
   const reads = new Semaphore(Math.max(1, options.readConcurrency ?? 4));
+  const fetcher = new BlobFetcher(repository.driver);
   let checked = 0;
   await forEachConcurrent(ids, Math.max(1, options.concurrency ?? 16), async (id) => {
     signal?.throwIfAborted();
-    const info = await repository.headChunk(id, { signal });
-    if (!info) {
+    const location = await repository.locateChunk(id, { signal });
+    if (!location || !(await repository.loadIndex({ signal })).packs.has(location.pack)) {
       damage.add(missing(id));
-    } else if (recorded[id] !== undefined && info.size !== recorded[id]) {
+    } else if (recorded[id] !== undefined && location.length !== recorded[id]) {
       damage.add({
         kind: 'chunk',
         chunk_id: id,
         problem: 'size_mismatch',
-        detail: `Chunk ${id} is stored with ${info.size} bytes, the backup recorded ${recorded[id]}`,
+        detail: `Chunk ${id} is stored with ${location.length} bytes, the backup recorded ${recorded[id]}`,
         found_by: 'checksum',
       });
     } else if (digests[id] !== undefined) {
       const expected = digests[id].toLowerCase();
-      let actual: string | null | undefined = storeSha256(info);
-      if (actual === null) {
-        await reads.acquire();
-        try {
-          actual = await sha256OfObject(repository, chunkKey(id), signal);
-        } finally {
-          reads.release();
-        }
+      let actual: string | undefined;
+      await reads.acquire();
+      try {
+        actual = await sha256OfBlob(fetcher, location, signal);
+      } finally {
+        reads.release();
       }
       if (actual === undefined) damage.add(missing(id));
       else if (actual !== expected) {
@@ -113,35 +113,18 @@ function missing(id: string): DamageFinding {
 }
 
 /**
- * The store's own SHA-256 of the object as lowercase hex, or null when it has none to compare
- * (other algorithms such as GCS md5 / crc32c are not recorded at backup time, so they cannot be).
- */
-function storeSha256(info: ObjectInfo): string | null {
-  const checksum = info.checksum;
-  if (checksum?.algorithm !== 'sha256') return null;
-  const value = checksum.value.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase();
-  // Some stores (S3 ChecksumSHA256) give it as base64.
-  const bytes = Buffer.from(value, 'base64');
-  return bytes.length === 32 ? bytes.toString('hex') : null;
-}
-
-/**
- * SHA-256 hex of a stored object's bytes, streamed (no decryption); undefined when it vanished
- * between head() and get().
+ * SHA-256 hex of a blob's stored bytes (no decryption); undefined when its pack vanished.
  * @throws BackupError storage errors, `aborted`.
  */
-async function sha256OfObject(
-  repository: Repository,
-  key: string,
+async function sha256OfBlob(
+  fetcher: BlobFetcher,
+  location: BlobLocation,
   signal?: AbortSignal,
 ): Promise<string | undefined> {
-  const hash = createHash('sha256');
   try {
-    for await (const piece of await repository.driver.get(key, { signal })) hash.update(piece as Buffer);
+    return createHash('sha256').update(await fetcher.fetch(location, signal)).digest('hex');
   } catch (error) {
     if (isBackupError(error, 'not_found')) return undefined;
     throw error;
   }
-  return hash.digest('hex');
 }

@@ -1,5 +1,5 @@
 import { isBackupError } from '../errors.js';
-import { chunkKey } from '../repository/layout.js';
+import { packKey } from '../repository/layout.js';
 import type { Manifest } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
 import type { DamagedObject, DamageProblem } from './types.js';
@@ -102,8 +102,13 @@ export async function buildDamageReport(options: DamageReportOptions): Promise<D
       for (const chunkId of hits) into.set(chunkId, [...(into.get(chunkId) ?? []), id]);
     }
   }
+  const index = await repository
+    .loadIndex({ ...(options.signal ? { signal: options.signal } : {}) })
+    .catch(() => null);
   return findings.map((finding) => {
-    const key = finding.chunk_id ? chunkKey(finding.chunk_id) : (finding.key ?? null);
+    // A chunk's object is the pack holding its blob (none when no pack does).
+    const pack = finding.chunk_id ? index?.chunks.get(finding.chunk_id)?.pack : undefined;
+    const key = pack ? packKey(pack) : (finding.key ?? null);
     return {
       object: key ? repository.driver.describe(key) : (finding.entry ?? ''),
       key,

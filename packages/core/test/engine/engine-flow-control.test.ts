@@ -23,13 +23,16 @@ function context(): BackupRunContext {
 }
 
 describe('engine flow control', () => {
-  it('bounds chunk writes in flight and reads entries in parallel up to the plan', async () => {
+  it('bounds pack uploads in flight and reads entries in parallel up to the plan', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
+    let packs = 0;
     const counting = withPut(driver, async (k, body, o) => {
+      if (!k.startsWith('data/')) return driver.put(k, body, o);
+      packs++;
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((r) => setTimeout(r, 3));
+      await new Promise((r) => setTimeout(r, 50));
       try {
         await driver.put(k, body, o);
       } finally {
@@ -41,10 +44,11 @@ describe('engine flow control', () => {
       encryption: { enabled: true, keyId: 'k1' },
       create: true,
       chunker: SMALL_CHUNKS,
+      packSize: 4 * 1024 * 1024,
     });
     const many: FakeEntry[] = Array.from({ length: 6 }, (_, i) => ({
       name: `t${i}`,
-      data: randomBytes(600 * 1024),
+      data: randomBytes(3 * 1024 * 1024),
     }));
     const source = new FakeSource(many, 3);
     const manifest = await runBackup({
@@ -58,7 +62,8 @@ describe('engine flow control', () => {
       chunkConcurrency: 2,
     });
     expect(manifest.totals.new_chunks).toBeGreaterThan(20);
-    expect(maxInFlight).toBeLessThanOrEqual(2);
+    expect(packs).toBeGreaterThanOrEqual(4);
+    // Two pack uploads at once (each holds a pack buffer), never more.
     expect(maxInFlight).toBe(2);
     expect(source.maxConcurrentReads).toBe(3);
   });
@@ -69,10 +74,10 @@ describe('engine flow control', () => {
       release = resolve;
     });
     const stalled = withPut(driver, async (k, body, o) => {
-      if (k.startsWith('chunks/')) await gate;
+      if (k.startsWith('data/')) await gate;
       await driver.put(k, body, o);
     });
-    const repo = await Repository.open(stalled, { create: true });
+    const repo = await Repository.open(stalled, { create: true, packSize: 4 * 1024 * 1024 });
     const total = 64 * 1024 * 1024;
     let produced = 0;
     const source: BackupSource = {
@@ -112,9 +117,11 @@ describe('engine flow control', () => {
       encoderWorkers: 1,
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    // 2 chunks in flight + 1 waiting for a slot + the chunker's buffer, each ≤ 4 MiB, plus stream buffers.
+    // 2 packs uploading + 1 being filled (≤ 8 MiB each with a 4 MiB target and 4 MiB chunks),
+    // 2 chunks in flight + 1 waiting for a slot + the chunker's buffer (≤ 4 MiB each), plus
+    // stream buffers: far below the 64 MiB the source holds.
     expect(produced).toBeGreaterThan(0);
-    expect(produced).toBeLessThanOrEqual(18 * 1024 * 1024);
+    expect(produced).toBeLessThanOrEqual(40 * 1024 * 1024);
     release();
     const manifest = await running;
     expect(manifest.totals.logical_bytes).toBe(total);

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import {
   BackupError,
   type BackupProgress,
   type BackupRunContext,
-  chunkKey,
   LocalKeyProvider,
   type LocalStorageDriver,
   type Manifest,
@@ -24,6 +21,7 @@ import {
   SMALL_CHUNKS,
   tempDriver,
 } from './fixtures.js';
+import { deletePackOf, flipBlobByte } from '../../../../test-support/chunk-blobs.js';
 
 const provider = new LocalKeyProvider({ k1: randomBytes(32) });
 const SENTINEL = 'SENTINEL-7f3a-PLAINTEXT';
@@ -148,9 +146,12 @@ describe('backup and restore engine', () => {
     expect(t.stored_bytes).toBeLessThan(t.logical_bytes);
 
     const files = await allFiles(root);
-    const chunkFiles = [...files.keys()].filter((k) => k.startsWith('chunks/'));
-    expect(chunkFiles).toHaveLength(t.chunks);
-    expect([...files.values()].reduce((n, b) => n + (b.length > 0 ? 0 : 0), 0)).toBe(0);
+    // A few MiB of chunks: one pack and one index object hold them all.
+    expect([...files.keys()].filter((k) => k.startsWith('data/'))).toHaveLength(1);
+    expect([...files.keys()].filter((k) => k.startsWith('index/'))).toHaveLength(1);
+    const indexed: string[] = [];
+    for await (const chunk of (await openRepo()).listChunks()) indexed.push(chunk.id);
+    expect(indexed.sort()).toEqual([...new Set(manifest.entries.flatMap((e) => e.chunks.map((c) => c.id)))].sort());
     for (const [name, bytes] of files) expect(bytes.includes(SENTINEL), name).toBe(false);
 
     expect(progress.length).toBeGreaterThan(3);
@@ -183,7 +184,9 @@ describe('backup and restore engine', () => {
     const repo = await openRepo();
     // In-process encoding first, worker threads after: both must give the same chunk ids.
     const first = await backup(repo, new FakeSource(entries()), 'bk_1', {}, { encoderWorkers: 0 });
-    const before = [...(await allFiles(root)).keys()].filter((k) => k.startsWith('chunks/')).sort();
+    const stored = (files: Map<string, Buffer>) =>
+      [...files.keys()].filter((k) => k.startsWith('data/') || k.startsWith('index/')).sort();
+    const before = stored(await allFiles(root));
     const second = await backup(
       await openRepo(),
       new FakeSource(entries()),
@@ -202,7 +205,7 @@ describe('backup and restore engine', () => {
     const full = await backup(await openRepo(), new FakeSource(entries()), 'bk_3', { full: true });
     expect(full.totals).toMatchObject({ new_chunks: 0, stored_bytes: 0 });
     expect(full.totals.referenced_stored_bytes).toBe(first.totals.stored_bytes);
-    const after = [...(await allFiles(root)).keys()].filter((k) => k.startsWith('chunks/')).sort();
+    const after = stored(await allFiles(root));
     expect(after).toEqual(before);
     expect(second.entries.map((e) => e.chunks)).toEqual(first.entries.map((e) => e.chunks));
 
@@ -219,14 +222,17 @@ describe('backup and restore engine', () => {
     expect(third.totals.new_chunks).toBeLessThanOrEqual(3);
   });
 
-  it('re-stores a chunk that a full run finds missing, where an incremental run trusts its listing', async () => {
-    const repo = await openRepo(false);
-    const first = await backup(repo, new FakeSource(entries()), 'bk_1');
-    const victim = first.entries[0]!.chunks[2]!.id;
-    await repo.deleteChunk(victim);
-    const full = await backup(await openRepo(false), new FakeSource(entries()), 'bk_2', { full: true });
-    expect(full.totals.new_chunks).toBe(1);
-    expect(await repo.hasChunk(victim)).toBe(true);
+  it('stores again, full run or incremental, the chunks of a pack that vanished', async () => {
+    for (const full of [true, false]) {
+      const repo = await openRepo(false);
+      const first = await backup(repo, new FakeSource(entries()), `bk_${full}_1`);
+      const victim = first.entries[0]!.chunks[2]!.id;
+      await deletePackOf(root, victim);
+      const again = await backup(await openRepo(false), new FakeSource(entries()), `bk_${full}_2`, { full });
+      // The one pack held every chunk of the first backup.
+      expect(again.totals.new_chunks).toBe(first.totals.chunks);
+      expect(await (await openRepo(false)).hasChunk(victim)).toBe(true);
+    }
   });
 
   it('reuses the parent entry for unchanged entries without reading them, unless the run is full', async () => {
@@ -248,14 +254,15 @@ describe('backup and restore engine', () => {
     await backup(await openRepo(), fullSource, 'bk_3', { parent: first, full: true });
     expect(fullSource.opened).toContain('public.big');
 
-    // A parent chunk went missing: the entry is read again (and the chunk restored) ...
-    await repo.deleteChunk(parentBig.chunks[1]!.id);
+    // A parent chunk went missing (its pack, with every chunk): the entry is read again and
+    // its chunks stored again ...
+    await deletePackOf(root, parentBig.chunks[1]!.id, provider);
     const rereadSource = new FakeSource(again);
     const reread = await backup(await openRepo(), rereadSource, 'bk_4', { parent: first });
     expect(rereadSource.opened).toContain('public.big');
-    expect(reread.totals.new_chunks).toBe(1);
+    expect(reread.totals.new_chunks).toBe(first.totals.chunks);
     // ... and when the source cannot read it again, the run fails instead of recording it empty.
-    await repo.deleteChunk(parentBig.chunks[1]!.id);
+    await deletePackOf(root, parentBig.chunks[1]!.id, provider);
     const unreadable = again.map((e) => (e.name === 'public.big' ? { ...e, data: undefined } : e));
     const error = await errorOf(
       backup(await openRepo(), new FakeSource(unreadable), 'bk_5', { parent: first }),
@@ -268,10 +275,7 @@ describe('backup and restore engine', () => {
     const repo = await openRepo();
     const manifest = await backup(repo, new FakeSource(entries()), 'bk_1');
     const victim = manifest.entries[0]!.chunks[3]!.id;
-    const file = path.join(root, chunkKey(victim));
-    const bytes = await readFile(file);
-    bytes[bytes.length >> 1]! ^= 0x10;
-    await writeFile(file, bytes);
+    await flipBlobByte(root, victim, { keyProvider: provider });
     for (const careless of [false, true]) {
       const target = new CollectingTarget(1, careless);
       const error = await errorOf(runRestore({ repository: repo, manifest, target }));

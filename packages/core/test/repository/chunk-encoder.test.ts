@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import {
   BackupError,
   type CompressionAlgorithm,
-  chunkKey,
   LocalKeyProvider,
   type LocalStorageDriver,
   Repository,
@@ -21,6 +19,7 @@ async function errorOf(promise: Promise<unknown>): Promise<BackupError> {
   throw new Error('expected a rejection');
 }
 
+import { blobOnDisk } from '../../../../test-support/chunk-blobs.js';
 import { tempDriver } from '../engine/fixtures.js';
 
 let driver: LocalStorageDriver;
@@ -60,7 +59,9 @@ describe('chunk encoders', () => {
               const id = await p.id;
               expect(id).toBe(repo.chunkId(copies[i]!));
               const encoded = await p.encode(repo.chunkAad(id));
-              await repo.putEncodedChunk(id, encoded.bytes);
+              const packs = repo.createPackWriter();
+              await packs.add(id, encoded.bytes, copies[i]!.length);
+              await repo.commitPacks(await packs.finish());
               expect((await repo.getChunk(id)).equals(copies[i]!)).toBe(true);
               if (encrypted) expect(encoded.bytes.includes(Buffer.from(`${algorithm} text`))).toBe(false);
             }
@@ -92,19 +93,24 @@ describe('chunk encoders', () => {
       try {
         expect((await reader.getChunk(idA)).equals(a)).toBe(true);
         expect((await reader.getChunk(idB)).equals(b)).toBe(true);
-        const file = path.join(root, chunkKey(idA));
+        // putChunk stores each chunk in a pack of its own.
+        const blobA = await blobOnDisk(root, idA, provider);
+        const blobB = await blobOnDisk(root, idB, provider);
+        const file = blobA.file;
         const original = await readFile(file);
-        for (let i = 0; i < original.length; i++) {
+        for (let i = 0; i < blobA.length; i++) {
           const bad = Buffer.from(original);
-          bad[i]! ^= 0x02;
+          bad[blobA.offset + i]! ^= 0x02;
           await writeFile(file, bad);
           const error = await errorOf(reader.getChunk(idA));
           expect(error.code, `byte ${i}`).toBe('integrity_error');
           expect(error.details.chunk_id).toBe(idA);
         }
-        await writeFile(file, await readFile(path.join(root, chunkKey(idB))));
+        const swapped = Buffer.from(original);
+        (await readFile(blobB.file)).copy(swapped, blobA.offset, blobB.offset, blobB.offset + blobB.length);
+        await writeFile(file, swapped);
         expect((await errorOf(reader.getChunk(idA))).code).toBe('integrity_error');
-        await repo.deleteChunk(idA);
+        await rm(file);
         expect((await errorOf(reader.getChunk(idA))).code).toBe('integrity_error');
         expect((await reader.getChunk(idB)).equals(b)).toBe(true);
       } finally {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BackupError, LocalKeyProvider, type LocalStorageDriver, Repository } from '@backupkit/core';
+import { blobOnDisk } from '../../../../test-support/chunk-blobs.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDriver } from '../engine/fixtures.js';
 
@@ -39,7 +40,7 @@ describe('master-key rotation (a data key wrapped under a further master key)', 
     const plaintext = randomBytes(100_000);
     const id = first.chunkId(plaintext);
     await first.putChunk(id, plaintext, { algorithm: 'zstd' });
-    const chunkFile = path.join(root, 'chunks', id.slice(0, 2), id);
+    const { file: chunkFile } = await blobOnDisk(root, id, new LocalKeyProvider({ old: oldKey }));
     const storedBefore = await readFile(chunkFile);
 
     // Without the added wrapping, the new key opens nothing.

@@ -3,7 +3,6 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   BackupError,
-  chunkKey,
   LocalKeyProvider,
   type LocalStorageDriver,
   type Manifest,
@@ -11,6 +10,7 @@ import {
   snapshotKey,
 } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blobOnDisk, flipBlobByte } from '../../../../test-support/chunk-blobs.js';
 import { allFiles, tempDriver } from '../engine/fixtures.js';
 
 let driver: LocalStorageDriver;
@@ -68,7 +68,8 @@ describe('Repository', () => {
     const files = await allFiles(root);
     const config = JSON.parse(files.get('repo.json')!.toString());
     expect(config).toMatchObject({
-      format: 1,
+      format: 2,
+      pack: { target_size: 16 * 1024 * 1024 },
       chunker: { min_size: 262144, avg_size: 1048576, max_size: 4194304 },
     });
     expect(config.repo_id).toBe(repo.id);
@@ -82,7 +83,7 @@ describe('Repository', () => {
     expect([...(await allFiles(root)).keys()].filter((k) => k.startsWith('keys/'))).toHaveLength(1);
   });
 
-  it('stores, dedups, lists, verifies and deletes chunks', async () => {
+  it('stores, dedups, lists and verifies chunks; a chunk whose pack is gone is missing', async () => {
     const repo = await Repository.open(driver, { keyProvider: provider, encryption, create: true });
     const data = Buffer.from('SENTINEL-PLAINTEXT '.repeat(5000));
     const id = repo.chunkId(data);
@@ -100,9 +101,10 @@ describe('Repository', () => {
     const reader = await Repository.open(driver, { keyProvider: provider, create: false });
     expect((await reader.getChunk(id)).equals(data)).toBe(true);
     const ids: string[] = [];
-    for await (const x of repo.listChunkIds()) ids.push(x);
+    for await (const x of repo.listChunks()) ids.push(x.id);
     expect(ids).toEqual([id]);
-    await repo.deleteChunk(id);
+    await rm((await blobOnDisk(root, id, provider)).file);
+    await repo.refreshIndex();
     expect(await repo.hasChunk(id)).toBe(false);
     const missing = await errorOf(repo.getChunk(id));
     expect(missing.code).toBe('integrity_error');
@@ -117,21 +119,27 @@ describe('Repository', () => {
     const idB = repo.chunkId(b);
     await repo.putChunk(idA, a, { algorithm: 'gzip', level: 6 });
     await repo.putChunk(idB, b, { algorithm: 'gzip', level: 6 });
-    const fileA = path.join(root, chunkKey(idA));
-    const original = await readFile(fileA);
-    for (const offset of [0, 4, 5, 9, 30, 40, original.length - 1]) {
+    const blobA = await blobOnDisk(root, idA, provider);
+    const blobB = await blobOnDisk(root, idB, provider);
+    const original = await readFile(blobA.file);
+    for (const offset of [0, 4, 5, 9, 30, 40, blobA.length - 1]) {
       const bad = Buffer.from(original);
-      bad[offset]! ^= 0x80;
-      await writeFile(fileA, bad);
+      bad[blobA.offset + offset]! ^= 0x80;
+      await writeFile(blobA.file, bad);
       const error = await errorOf(repo.getChunk(idA));
       expect(error.code, `offset ${offset}`).toBe('integrity_error');
       expect(error.details.chunk_id).toBe(idA);
     }
-    // B's bytes stored under A's name: authenticated data binds the id.
-    await writeFile(fileA, await readFile(path.join(root, chunkKey(idB))));
+    // B's bytes stored in A's place: authenticated data binds the id.
+    expect(blobB.length).toBe(blobA.length);
+    const swapped = Buffer.from(original);
+    (await readFile(blobB.file)).copy(swapped, blobA.offset, blobB.offset, blobB.offset + blobB.length);
+    await writeFile(blobA.file, swapped);
     expect((await errorOf(repo.getChunk(idA))).code).toBe('integrity_error');
-    await writeFile(fileA, original.subarray(0, original.length - 5));
-    expect((await errorOf(repo.getChunk(idA))).code).toBe('integrity_error');
+    await writeFile(blobA.file, original.subarray(0, blobA.offset + blobA.length - 5));
+    const truncated = await errorOf(repo.getChunk(idA));
+    expect(truncated.code).toBe('integrity_error');
+    expect(truncated.details.chunk_id).toBe(idA);
   });
 
   it('detects tampering without encryption too', async () => {
@@ -139,10 +147,7 @@ describe('Repository', () => {
     const data = Buffer.from('plain chunk '.repeat(1000));
     const id = repo.chunkId(data);
     await repo.putChunk(id, data, { algorithm: 'none' });
-    const file = path.join(root, chunkKey(id));
-    const bad = await readFile(file);
-    bad[100]! ^= 1;
-    await writeFile(file, bad);
+    await flipBlobByte(root, id, { at: 100 });
     expect((await errorOf(repo.getChunk(id))).code).toBe('integrity_error');
   });
 

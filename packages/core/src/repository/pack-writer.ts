@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { toBackupError } from '../errors.js';
+import type { StorageDriver } from '../storage/storage-driver.js';
+import { Semaphore } from '../util/semaphore.js';
+import type { DataKey } from './data-key.js';
+import type { IndexedPack } from './index-format.js';
+import { packKey } from './layout.js';
+import { encodePackTail, type PackBlob } from './pack-format.js';
+
+export interface PackWriterOptions {
+  driver: StorageDriver;
+  /** Seals the pack headers (null: in the clear, like the blobs of an unencrypted run). */
+  key: DataKey | null;
+  /** A pack is sealed once its blobs reach this many bytes. */
+  targetBytes: number;
+  /** The largest blob that will be added (a chunk of the chunker's maximum, stored). */
+  maxBlobBytes: number;
+  /** Packs uploading at once, each holding its buffer (default 2). */
+  uploads?: number;
+  signal?: AbortSignal;
+}
+
+/** A pack this writer stored: its name, blobs and size in bytes. */
+export interface WrittenPack extends IndexedPack {
+  bytes: number;
+}
+
+interface OpenPack {
+  buffer: Buffer;
+  used: number;
+  blobs: PackBlob[];
+}
+
+/**
+ * Appends stored chunks (blobs) to pack files and uploads each once it reaches the target size.
+ * Blobs are copied in, so the caller's buffer is free as soon as `add` resolves. Memory: the
+ * open pack plus the uploading ones, each about `targetBytes + maxBlobBytes`; buffers are reused.
+ * A pack's name is the SHA-256 of its bytes. Packs are not in any index until the caller
+ * writes one for {@link finish}'s list: until then they are orphans a crash leaves behind.
+ */
+export class PackWriter {
+  readonly #options: PackWriterOptions;
+  readonly #capacity: number;
+  readonly #uploadSlots: Semaphore;
+  readonly #uploading = new Set<Promise<void>>();
+  readonly #spare: Buffer[] = [];
+  readonly #written: WrittenPack[] = [];
+  #open: OpenPack | null = null;
+  /** Adds run one at a time: one may wait for an upload slot while the pack is full. */
+  #turn: Promise<unknown> = Promise.resolve();
+  #failure: unknown = undefined;
+  /** Blob bytes handed to storage so far (for progress). */
+  storedBytes = 0;
+
+  constructor(options: PackWriterOptions) {
+    this.#options = options;
+    this.#capacity = options.targetBytes + options.maxBlobBytes;
+    this.#uploadSlots = new Semaphore(Math.max(1, options.uploads ?? 2));
+  }
+
+  /** Appends a blob; resolves once it is copied in (its pack may still be uploading). */
+  add(id: string, stored: Uint8Array, size: number): Promise<void> {
+    const turn = this.#turn.then(() => this.#add(id, stored, size));
+    this.#turn = turn.catch(() => {});
+    return turn;
+  }
+
+  async #add(id: string, stored: Uint8Array, size: number): Promise<void> {
+    this.#throwIfFailed();
+    if (this.#open && this.#open.used + stored.length > this.#open.buffer.length) await this.#seal();
+    const open = (this.#open ??= { buffer: this.#takeBuffer(stored.length), used: 0, blobs: [] });
+    open.buffer.set(stored, open.used);
+    open.blobs.push({ id, offset: open.used, length: stored.length, size });
+    open.used += stored.length;
+    if (open.used >= this.#options.targetBytes) await this.#seal();
+  }
+
+  /** Seals and uploads what is open, waits for every upload, and returns the packs written. */
+  async finish(): Promise<WrittenPack[]> {
+    await this.#turn;
+    this.#throwIfFailed();
+    if (this.#open) await this.#seal();
+    await this.settle();
+    this.#throwIfFailed();
+    return [...this.#written];
+  }
+
+  /** Waits for uploads in flight without throwing (cleanup after a failure). */
+  async settle(): Promise<void> {
+    while (this.#uploading.size > 0) await Promise.allSettled([...this.#uploading]);
+  }
+
+  #takeBuffer(firstBlob: number): Buffer {
+    if (firstBlob > this.#capacity) return Buffer.allocUnsafeSlow(firstBlob);
+    return this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.#capacity);
+  }
+
+  async #seal(): Promise<void> {
+    const open = this.#open!;
+    this.#open = null;
+    const tail = await encodePackTail(open.blobs, this.#options.key);
+    let body: Buffer;
+    if (open.used + tail.length <= open.buffer.length) {
+      tail.copy(open.buffer, open.used);
+      body = open.buffer.subarray(0, open.used + tail.length);
+    } else {
+      body = Buffer.concat([open.buffer.subarray(0, open.used), tail]); // a header of very many tiny blobs
+    }
+    const name = createHash('sha256').update(body).digest('hex');
+    await this.#uploadSlots.acquire(this.#options.signal);
+    const upload = this.#options.driver
+      .put(packKey(name), body, { signal: this.#options.signal, contentLength: body.length })
+      .then(
+        () => {
+          this.#written.push({ name, key: this.#options.key?.id ?? null, blobs: open.blobs, bytes: body.length });
+          this.storedBytes += body.length;
+          if (open.buffer.length === this.#capacity) this.#spare.push(open.buffer);
+        },
+        (error: unknown) => {
+          this.#failure ??= toBackupError(error, 'storage_error');
+        },
+      )
+      .finally(() => {
+        this.#uploadSlots.release();
+        this.#uploading.delete(upload);
+      });
+    this.#uploading.add(upload);
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}
