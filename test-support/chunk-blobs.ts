@@ -39,3 +39,16 @@ export async function deletePackOf(root: string, chunkId: string, keyProvider?: 
   await rm(blob.file);
   return blob.file;
 }
+
+/** The ids of every chunk a local repository's packs hold (read through its index). */
+export async function storedChunkIds(root: string, keyProvider?: KeyProvider): Promise<Set<string>> {
+  const repository = await Repository.open(new LocalStorageDriver({ root }), {
+    ...(keyProvider ? { keyProvider } : {}),
+    create: false,
+  });
+  const loaded = await repository.loadIndex();
+  if (loaded.unreadable.length > 0) throw new Error(`${root}: ${loaded.unreadable[0]!.error.message}`);
+  const ids = new Set<string>();
+  for (const [id] of loaded.chunks.entries()) ids.add(id);
+  return ids;
+}

@@ -65,7 +65,8 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
 
     // The index, checked against the listing of packs, tells every run what is stored: no
     // request per chunk. (Full runs re-read unchanged entries; they dedup like any other.)
-    const { chunks: index } = await repository.loadIndex({ signal });
+    // Read now, under the run's lock: a handle's earlier index may name packs since collected.
+    const { chunks: index } = await repository.refreshIndex({ signal });
     if (signal.aborted) throw abortedError(signal);
     const workers = Math.max(0, Math.floor(options.encoderWorkers ?? Math.min(4, availableParallelism())));
     // Chunks are cut straight into slots of shared memory the workers read in place: no

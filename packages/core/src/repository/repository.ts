@@ -68,7 +68,8 @@ export class Repository {
   readonly #keys: KeyStore;
   readonly #writeKey: DataKey | null;
   #index: Promise<LoadedIndex> | null = null;
-  #refreshedForMissing = false;
+  /** Counts index reloads, so that concurrent reads missing a chunk reload once, not each. */
+  #indexGeneration = 0;
 
   private constructor(driver: StorageDriver, config: RepoConfig, keys: KeyStore, writeKey: DataKey | null) {
     this.#driver = driver;
@@ -199,8 +200,14 @@ export class Repository {
 
   /** Re-reads the chunk index from storage (another process may have written or repacked). */
   refreshIndex(options: DriverCallOptions = {}): Promise<LoadedIndex> {
-    this.#index = null;
+    this.forgetIndex();
     return this.loadIndex(options);
+  }
+
+  /** Drops the loaded index: the next use reads it again (after this handle changed storage). */
+  forgetIndex(): void {
+    this.#index = null;
+    this.#indexGeneration++;
   }
 
   /** Where a chunk is stored, or undefined when no pack holds it. */
@@ -425,8 +432,9 @@ export class Repository {
     assertChunkId(id);
     const call = options.signal ? { signal: options.signal } : {};
     for (let attempt = 0; ; attempt++) {
-      const loaded = attempt === 0 ? await this.loadIndex(call) : await this.#refreshOnce(call);
-      const location = loaded?.chunks.get(id);
+      const generation = this.#indexGeneration;
+      const loaded = await this.loadIndex(call);
+      const location = loaded.chunks.get(id);
       if (location) {
         try {
           return options.fetcher
@@ -442,22 +450,18 @@ export class Repository {
           if (!isMissingPack(error)) throw error;
         }
       }
-      if (attempt > 0 || !loaded) {
+      if (attempt > 0) {
         // Index objects under a key this process cannot open may well hold it: say that instead.
-        const unopened = (await this.loadIndex(call)).unreadable[0];
+        const unopened = loaded.unreadable[0];
         if (!location && unopened) throw unopened.error;
         throw new BackupError('integrity_error', `Chunk ${id} is missing from the repository`, {
           details: { chunk_id: id, missing: true, ...(location ? { pack: location.pack } : {}) },
         });
       }
+      // Not where this handle's index says: re-read it once (a repack may have moved the chunk),
+      // unless a concurrent read did so already.
+      if (this.#indexGeneration === generation) this.forgetIndex();
     }
-  }
-
-  /** The index re-read once per handle for missing chunks (more would re-list per missing chunk). */
-  async #refreshOnce(options: DriverCallOptions): Promise<LoadedIndex | null> {
-    if (this.#refreshedForMissing) return null;
-    this.#refreshedForMissing = true;
-    return this.refreshIndex(options);
   }
 
   /**

@@ -147,6 +147,7 @@ export async function collectGarbage(
       unreadable_packs: index.damagedPacks.length,
     };
   } finally {
+    if (!dryRun) repository.forgetIndex(); // storage changed under the handle's index
     await lock?.release().catch(() => undefined);
   }
 }

@@ -9,6 +9,7 @@ import {
   LocalStorageDriver,
   listLiveLocks,
   ManualClock,
+  packKey,
   planRetention,
   Repository,
   runBackup,
@@ -19,6 +20,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hashingTarget, memorySource, SlowDeleteDriver, sha256 } from './gc-support.js';
 
 const CHUNKER = { algorithm: 'fastcdc-gear-v1' as const, minSize: 2048, avgSize: 8192, maxSize: 32768 };
+const KEYS = new LocalKeyProvider({ k1: Buffer.alloc(32, 7) });
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
@@ -28,11 +30,10 @@ async function openRepo() {
   const dir = await mkdtemp(path.join(tmpdir(), 'bk-gc-'));
   dirs.push(dir);
   const driver = new SlowDeleteDriver(new LocalStorageDriver({ root: dir }));
-  const keyProvider = new LocalKeyProvider({ k1: Buffer.alloc(32, 7) });
   const repository = await Repository.open(driver, {
     create: true,
     chunker: CHUNKER,
-    keyProvider,
+    keyProvider: KEYS,
     encryption: { enabled: true, keyId: 'k1' },
   });
   return { driver, repository };
@@ -86,7 +87,7 @@ describe('collectGarbage', () => {
     await backup(repository, 'backup_a', new Map([['a', Buffer.concat([shared, randomBytes(100_000)])]]));
     await backup(repository, 'backup_b', new Map([['b', Buffer.concat([shared, randomBytes(100_000)])]]));
     const before = new Set<string>();
-    for await (const id of repository.listChunkIds()) before.add(id);
+    for await (const { id } of repository.listChunks()) before.add(id);
     const refsB = new Set([
       ...(await repository.readManifest('backup_b')).entries.flatMap((e) => e.chunks.map((c) => c.id)),
     ]);
@@ -97,14 +98,16 @@ describe('collectGarbage', () => {
     expect(dry.deleted_chunks).toBe(before.size - refsB.size);
     expect(dry.deleted_chunks).toBeGreaterThan(3);
     let count = 0;
-    for await (const _ of repository.listChunkIds()) count++;
+    for await (const _ of repository.listChunks()) count++;
     expect(count).toBe(before.size);
 
     const real = await collectGarbage(repository, { graceMs: 0 });
     expect(real.deleted_chunks).toBe(dry.deleted_chunks);
     expect(real.deleted_bytes).toBeGreaterThan(90_000);
+    // backup_a's pack held the shared chunks too: they were repacked, the pack deleted.
+    expect(real).toMatchObject({ repacked_packs: 1, written_packs: 1, deleted_packs: 1 });
     const after = new Set<string>();
-    for await (const id of repository.listChunkIds()) after.add(id);
+    for await (const { id } of repository.listChunks()) after.add(id);
     expect(after).toEqual(refsB);
     const target = hashingTarget();
     await runRestore({ repository, manifest: await repository.readManifest('backup_b'), target });
@@ -193,11 +196,17 @@ describe('collectGarbage', () => {
       gate,
     );
     await expect.poll(async () => (await listLiveLocks(repository.driver, new Date())).length).toBe(1);
-    // A naive collector that ignores locks: delete every chunk no manifest references.
+    // A naive collector that ignores locks: delete every pack no manifest references a chunk of.
     const refs = await referencedChunks(repository);
-    const doomed: string[] = [];
-    for await (const id of repository.listChunkIds()) if (!refs.has(id)) doomed.push(id);
-    for (const id of doomed) await repository.deleteChunk(id);
+    const { chunks } = await (await Repository.open(repository.driver, { keyProvider: KEYS })).loadIndex();
+    const live = new Set<string>();
+    const all = new Set<string>();
+    for (const [id, location] of chunks.entries()) {
+      all.add(location.pack);
+      if (refs.has(id)) live.add(location.pack);
+    }
+    for (const pack of all) if (!live.has(pack)) await repository.driver.delete(packKey(pack));
+    expect(all.size).toBeGreaterThan(live.size);
     open();
     await running;
     const manifest = await repository.readManifest('backup_new');
@@ -211,7 +220,8 @@ describe('collectGarbage', () => {
     const payload = randomBytes(400_000);
     await backup(repository, 'backup_1', new Map([['x', payload]]));
     await repository.deleteSnapshot('backup_1');
-    driver.delayMs = 15;
+    // A pack and an index object to delete: slow enough to hold the lock a while.
+    driver.delayMs = 200;
     const gc = collectGarbage(repository, { graceMs: 0 }).then((r) => ({ r, at: Date.now() }));
     await expect
       .poll(async () => (await listLiveLocks(repository.driver, new Date())).map((l) => l.kind))
@@ -353,20 +363,25 @@ describe('collectGarbage', () => {
     }
     expect(concurrentRuns).toBeGreaterThan(0);
 
-    // Finally: with a grace window, nothing unreferenced older than the window is left...
+    // Finally: with a grace window (and repacking at any unreferenced share), nothing
+    // unreferenced is left in a pack older than the window...
     const graceMs = 1500;
     const started = Date.now();
-    await collectGarbage(repository, { graceMs });
+    await collectGarbage(repository, { graceMs, repackThreshold: 0 });
     const refs = await referencedChunks(repository);
-    for await (const info of repository.driver.list('chunks/')) {
-      const id = info.key.split('/').at(-1) ?? '';
-      if (!refs.has(id)) expect(info.lastModified.getTime()).toBeGreaterThan(started - graceMs);
+    const index = await repository.refreshIndex();
+    for (const [id, location] of index.chunks.entries()) {
+      const pack = index.packs.get(location.pack)!;
+      if (!refs.has(id)) expect(pack.lastModified.getTime()).toBeGreaterThan(started - graceMs);
     }
     // ...and with none, nothing unreferenced at all; every backup still restores.
-    await collectGarbage(repository, { graceMs: 0 });
+    await collectGarbage(repository, { graceMs: 0, repackThreshold: 0 });
     const left: string[] = [];
-    for await (const id of repository.listChunkIds()) if (!refs.has(id)) left.push(id);
+    for await (const { id } of repository.listChunks()) if (!refs.has(id)) left.push(id);
     expect(left).toEqual([]);
+    const final = await repository.refreshIndex();
+    expect(final.indexNames).toHaveLength(1); // consolidated
+    expect(final.unindexedPacks).toEqual([]);
     await assertRestorable(repository, expected);
     expect(expected.size).toBeGreaterThan(0);
   });

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ManualClock, type View } from '@backupkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fsJob, makeService, tempDir, treeDigest } from '../service/helpers.js';
+import { storedChunkIds } from '../../../../test-support/chunk-blobs.js';
+import { fsJob, makeService, tempDir, testKeys, treeDigest } from '../service/helpers.js';
 
 async function countChunks(root: string): Promise<number> {
-  let n = 0;
-  for (const dir of await readdir(root)) n += (await readdir(path.join(root, dir))).length;
-  return n;
+  return (await storedChunkIds(root, testKeys())).size;
 }
 
 describe('retention through the service: forget, then garbage collection', () => {
@@ -42,7 +41,7 @@ describe('retention through the service: forget, then garbage collection', () =>
       backups.push(String((status.result as View).backup_id));
       clock.advance(24 * 3600 * 1000);
     }
-    const chunksDir = path.join(ctx.dataDir, 'storage', 'retgc', 'chunks');
+    const chunksDir = path.join(ctx.dataDir, 'storage', 'retgc');
     const before = await countChunks(chunksDir);
 
     const dry = await ctx.service.applyRetention(jobId, { dry_run: true });
@@ -88,7 +87,7 @@ describe('retention through the service: forget, then garbage collection', () =>
     );
     const applied: Array<{ deleted: string[]; dry_run: boolean }> = [];
     ctx.service.on('retention.applied', (e) => applied.push({ deleted: e.deleted, dry_run: e.dry_run }));
-    const chunksDir = path.join(ctx.dataDir, 'storage', 'auto', 'chunks');
+    const chunksDir = path.join(ctx.dataDir, 'storage', 'auto');
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       await rm(path.join(source, `v${i - 1}.bin`), { force: true });
