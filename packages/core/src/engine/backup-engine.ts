@@ -268,7 +268,12 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
   const sizes: number[] = [];
   let size = 0;
   try {
-    for await (const chunk of chunkStream(stream as Readable, ctx.repository.chunkerParams, ctx.pool)) {
+    for await (const chunk of chunkStream(
+      stream as Readable,
+      ctx.repository.chunkerParams,
+      ctx.pool,
+      ctx.repository.chunkerGear,
+    )) {
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       const length = chunk.length;
       // The writer takes the buffer over (it may be transferred to a worker): no use after this.

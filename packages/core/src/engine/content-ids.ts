@@ -13,14 +13,14 @@ export function chunkRefsFunction(
   repository: Repository,
   manifest: Pick<Manifest, 'encryption'>,
 ): (content: AsyncIterable<Uint8Array>, signal?: AbortSignal) => Promise<ChunkRef[]> {
-  let idOf: Promise<(plaintext: Uint8Array) => string> | undefined;
+  let chunking: ReturnType<Repository['chunkingOf']> | undefined;
   return async (content, signal) => {
-    idOf ??= repository.chunkIdsOf(manifest);
-    const id = await idOf;
+    chunking ??= repository.chunkingOf(manifest);
+    const { chunkId: id, gear } = await chunking;
     const refs: ChunkRef[] = [];
     // Each chunk is hashed in the cutter's own buffer: a copy per chunk made this re-read (of
     // every restored table, after a restore) a gigabyte of garbage for a gigabyte of data.
-    const cutter = new ChunkCutter(repository.chunkerParams);
+    const cutter = new ChunkCutter(repository.chunkerParams, undefined, gear);
     const visit = (chunk: Buffer) => refs.push({ id: id(chunk), size: chunk.length });
     for await (const piece of content) {
       if (signal?.aborted) throw abortedError(signal);

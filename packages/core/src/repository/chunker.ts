@@ -57,8 +57,9 @@ export async function* chunkStream(
   source: AsyncIterable<Uint8Array | string>,
   params: ChunkerParams = DEFAULT_CHUNKER_PARAMS,
   pool?: ChunkBufferPool,
+  gear: Int32Array = GEAR,
 ): AsyncGenerator<Buffer> {
-  const cutter = new ChunkCutter(params, pool);
+  const cutter = new ChunkCutter(params, pool, gear);
   for await (const piece of source) {
     const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
     const chunks = cutter.push(bytes);
@@ -93,6 +94,7 @@ export class ChunkCutter {
   readonly #maskS: number;
   readonly #maskL: number;
   readonly #pool: ChunkBufferPool | undefined;
+  readonly #gear: Int32Array;
   /** The WebAssembly scan, used while `#acc` lies in its memory (else {@link gearScan}). */
   readonly #scanner: WasmGearScanner | null;
   #acc: Buffer;
@@ -106,9 +108,18 @@ export class ChunkCutter {
   /** The hash where the last {@link #gearScan} stopped. */
   #scanHash = 0;
 
-  /** @throws BackupError `invalid_backup_config` for bad parameters or pool buffers too small for them. */
-  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS, pool?: ChunkBufferPool) {
+  /**
+   * `gear` is the table the rolling hash uses: the public one, or a data key's (`DataKey.chunkerGear`).
+   * @throws BackupError `invalid_backup_config` for bad parameters or pool buffers too small for them.
+   */
+  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS, pool?: ChunkBufferPool, gear: Int32Array = GEAR) {
     validateChunkerParams(params);
+    if (gear.length !== GEAR.length) {
+      throw new BackupError('internal_error', `A gear table has ${GEAR.length} entries`, {
+        details: { entries: gear.length },
+      });
+    }
+    this.#gear = gear;
     this.#min = params.minSize;
     this.#avg = params.avgSize;
     this.#max = params.maxSize;
@@ -126,6 +137,7 @@ export class ChunkCutter {
     }
     this.#pool = pool;
     this.#scanner = pool ? pool.scanner : WasmGearScanner.create(params.maxSize + 4);
+    this.#scanner?.useGear(gear);
     this.#acc = pool
       ? pool.take()
       : this.#scanner
@@ -233,7 +245,8 @@ export class ChunkCutter {
     if (i < this.#min - 32) i = Math.min(this.#min - 32, end);
     // Warm-up bytes: hashed so the window is full at minSize, but no cut yet.
     const warmEnd = Math.min(end, this.#min);
-    for (; i < warmEnd; i++) h = ((h << 1) + GEAR[acc[i]!]!) | 0;
+    const gear = this.#gear;
+    for (; i < warmEnd; i++) h = ((h << 1) + gear[acc[i]!]!) | 0;
     // Normal region: the harder mask.
     if (i < end && i < this.#avg) {
       const stop = Math.min(end, this.#avg);
@@ -270,7 +283,7 @@ export class ChunkCutter {
       this.#scanHash = scanner.hash;
       return cut < 0 ? -1 : cut - base;
     }
-    const cut = gearScan(acc, this.#words, i, end, h, mask);
+    const cut = gearScan(acc, this.#words, i, end, h, mask, this.#gear);
     this.#scanHash = lastGearScanHash();
     return cut;
   }

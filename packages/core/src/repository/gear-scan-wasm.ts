@@ -64,7 +64,15 @@ export class WasmGearScanner {
     this.#scan = exports.scan as ScanFunction;
     this.#hash = exports.hash as { value: number };
     this.#gear = gear;
-    new Int32Array(memory, gear, GEAR.length).set(GEAR);
+    this.useGear(GEAR);
+  }
+
+  /**
+   * The gear table scans use from now on. A scanner (its memory) serves one run at a time, and
+   * every cutter of a run cuts with the same table, so setting it per cutter is safe.
+   */
+  useGear(table: Int32Array): void {
+    new Int32Array(this.memory, this.#gear, GEAR.length).set(table);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * The gear table: 256 pseudo-random 32-bit words from a fixed seed (splitmix32), so that
- * boundaries never change between versions or machines. Int32 keeps the hot loop in
- * small-integer arithmetic.
+ * The public gear table: 256 pseudo-random 32-bit words from a fixed seed (splitmix32), so that
+ * boundaries never change between versions or machines; for writers without encryption (an
+ * encrypted writer cuts with its data key's own table, `DataKey.chunkerGear`). Int32 keeps the
+ * hot loop in small-integer arithmetic.
  */
 export const GEAR: Int32Array = (() => {
   const table = new Int32Array(256);
@@ -41,8 +42,8 @@ export function gearScan(
   end: number,
   h: number,
   mask: number,
+  g: Int32Array = GEAR,
 ): number {
-  const g = GEAR;
   while (i < end && (i & 3) !== 0) {
     h = ((h << 1) + g[buf[i]!]!) | 0;
     i++;

@@ -11,6 +11,7 @@ import type { BlobLocation } from './chunk-index.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
+import { GEAR } from './gear-scan.js';
 import { type IndexedPack, indexBatches, writeIndex } from './index-format.js';
 import { type LoadedIndex, loadIndex } from './index-loader.js';
 import { type DataKeyRecord, KeyStore, type WrapUnderResult } from './key-store.js';
@@ -163,6 +164,11 @@ export class Repository {
     return this.#writeKey?.keyId ?? null;
   }
 
+  /** The gear table this handle's writes cut with: its data key's, or the public one without encryption. */
+  get chunkerGear(): Int32Array {
+    return this.#writeKey?.chunkerGear ?? GEAR;
+  }
+
   /** The id a chunk with this plaintext has: HMAC-SHA-256 under the data key, or SHA-256. */
   chunkId(plaintext: Uint8Array): string {
     return this.#writeKey
@@ -177,10 +183,21 @@ export class Repository {
    * @throws BackupError `key_not_found` (master key not configured or no data key under it), `key_mismatch`.
    */
   async chunkIdsOf(manifest: Pick<Manifest, 'encryption'>): Promise<(plaintext: Uint8Array) => string> {
+    return (await this.chunkingOf(manifest)).chunkId;
+  }
+
+  /**
+   * How `manifest`'s backup cut and named its chunks: the gear table and the id function of the
+   * data key its master key wraps (public table and SHA-256 without encryption).
+   * @throws BackupError `key_not_found` (master key not configured or no data key under it), `key_mismatch`.
+   */
+  async chunkingOf(
+    manifest: Pick<Manifest, 'encryption'>,
+  ): Promise<{ gear: Int32Array; chunkId: (plaintext: Uint8Array) => string }> {
     const keyId = manifest.encryption.enabled ? manifest.encryption.key_id : undefined;
-    if (!keyId) return (plaintext) => createHash('sha256').update(plaintext).digest('hex');
+    if (!keyId) return { gear: GEAR, chunkId: (plaintext) => createHash('sha256').update(plaintext).digest('hex') };
     const key = this.#writeKey?.keyId === keyId ? this.#writeKey : await this.#keys.writeKey(keyId, false);
-    return (plaintext) => hmacChunkId(key, plaintext);
+    return { gear: key.chunkerGear, chunkId: (plaintext) => hmacChunkId(key, plaintext) };
   }
 
   /**
