@@ -7,6 +7,7 @@ import { addForget } from './commands/forget.js';
 import { addKey } from './commands/key.js';
 import { addLs } from './commands/ls.js';
 import { addPrune } from './commands/prune.js';
+import { addRepair } from './commands/repair.js';
 import { addRestore } from './commands/restore.js';
 import { addSnapshots } from './commands/snapshots.js';
 import { addVerify } from './commands/verify.js';
@@ -82,6 +83,7 @@ function buildProgram(io: CliIo): Command {
     addCheck,
     addForget,
     addPrune,
+    addRepair,
     addKey,
     addCatalog,
   ]) {

@@ -22,6 +22,7 @@ export {
   type RebuildCatalogResult,
   rebuildCatalog,
 } from './rebuild-catalog.js';
+export { type IndexRepairResult, repairIndex } from './repair-index.js';
 export {
   runTestRestore,
   sourceTypeOf,
