@@ -2,6 +2,7 @@
 // Plain JavaScript against the built package (as a user runs it): no TypeScript compiled at start-up.
 //   backup  <db url> <repo dir> [backup id]   → full or incremental backup (zstd + AES-256-GCM)
 //   restore <db url> <repo dir> <backup id>   → restore every table into <db url>
+// Prints JSON with the storage requests it made, by method and top-level prefix.
 import { randomBytes } from 'node:crypto';
 import {
   createPostgresRestoreTarget,
@@ -24,12 +25,42 @@ const level = process.env.BENCH_ZSTD_LEVEL ? Number(process.env.BENCH_ZSTD_LEVEL
 const parallel = Number(process.env.BENCH_PARALLEL ?? 2);
 // Unset: the engine's defaults.
 const workers = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : undefined;
+// Unset: the library's default chunk size (for measuring others: BENCH_AVG_CHUNK=524288).
+const avgChunk = process.env.BENCH_AVG_CHUNK ? Number(process.env.BENCH_AVG_CHUNK) : undefined;
+
+/** Storage requests by method and top-level prefix (`put data/`, `get index/`, …). */
+const requests = {};
+function counting(driver) {
+  return new Proxy(driver, {
+    get(target, property) {
+      const value = target[property];
+      if (typeof value !== 'function' || !['put', 'get', 'head', 'list', 'delete'].includes(property))
+        return value;
+      return (key, ...rest) => {
+        const name = `${property} ${String(key).split('/')[0]}${String(key).includes('/') ? '/' : ''}`;
+        requests[name] = (requests[name] ?? 0) + 1;
+        return value.call(target, key, ...rest);
+      };
+    },
+  });
+}
+
 // Engine time, without process start-up (node, tsx compiling the sources, module loading).
 const started = performance.now();
-const repository = await Repository.open(new LocalStorageDriver({ root: repoDir }), {
+const repository = await Repository.open(counting(new LocalStorageDriver({ root: repoDir })), {
   keyProvider,
   encryption: { enabled: true, keyId: 'bench' },
   create: command === 'backup',
+  ...(avgChunk
+    ? {
+        chunker: {
+          algorithm: 'fastcdc-gear-v1',
+          minSize: avgChunk / 4,
+          avgSize: avgChunk,
+          maxSize: avgChunk * 4,
+        },
+      }
+    : {}),
 });
 
 if (command === 'backup') {
@@ -46,7 +77,7 @@ if (command === 'backup') {
     ...(workers === undefined ? {} : { encoderWorkers: workers }),
   });
   process.stdout.write(
-    `${JSON.stringify({ backup_id: manifest.backup_id, totals: manifest.totals, engine_seconds: (performance.now() - started) / 1000 })}\n`,
+    `${JSON.stringify({ backup_id: manifest.backup_id, totals: manifest.totals, engine_seconds: (performance.now() - started) / 1000, requests })}\n`,
   );
 } else if (command === 'restore') {
   if (!backupId) throw new Error('restore needs a backup id');
@@ -61,7 +92,7 @@ if (command === 'backup') {
     target,
     ...(workers === undefined ? {} : { decoderWorkers: workers }),
   });
-  process.stdout.write(`${JSON.stringify({ records: result.records, bytes: result.bytes })}\n`);
+  process.stdout.write(`${JSON.stringify({ records: result.records, bytes: result.bytes, requests })}\n`);
 } else {
   throw new Error(`unknown command ${command}`);
 }

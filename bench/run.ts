@@ -62,10 +62,13 @@ for (const scale of scales) {
     add('backupkit full backup', full);
     const fullOut = JSON.parse(full.stdout.trim()) as {
       backup_id: string;
-      totals: { stored_bytes: number; logical_bytes: number };
+      totals: { stored_bytes: number; logical_bytes: number; chunks: number };
       engine_seconds: number;
+      requests: Record<string, number>;
     };
     note('backupkit stored bytes', fullOut.totals.stored_bytes);
+    note('full backup: objects written', sumRequests(fullOut.requests, 'put '));
+    note('full backup: chunks', fullOut.totals.chunks);
     // The engine's own time, without process start-up (node, module loading).
     add('backupkit full backup (in-process, no start-up)', {
       ...full,
@@ -77,10 +80,12 @@ for (const scale of scales) {
     const restoreDb = await recreateDatabase(`${source.name}_restore`);
     add('pg_restore -j 2', await timed(`pg_restore -j 2 -d ${q(restoreDb.url)} ${q(dumpFile)}`));
     const ours = await recreateDatabase(`${source.name}_restore`);
-    add(
-      'backupkit restore',
-      await timed(`${backupkit} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, { cwd: repoRoot }),
-    );
+    const restored = await timed(`${backupkit} restore ${q(ours.url)} ${q(repo)} ${fullOut.backup_id}`, {
+      cwd: repoRoot,
+    });
+    add('backupkit restore', restored);
+    const restoreOut = JSON.parse(restored.stdout.trim()) as { requests: Record<string, number> };
+    note('restore: range reads of packs', restoreOut.requests['get data/'] ?? 0);
     await ours.drop();
 
     // Second backups run against a copy of the source, changed, with the first backup of that copy as parent.
@@ -96,7 +101,18 @@ for (const scale of scales) {
       const second = await timed(`${backupkit} backup ${q(copy.url)} ${q(repo2)} ${firstOut.backup_id}`, {
         cwd: repoRoot,
       });
-      const secondOut = JSON.parse(second.stdout.trim()) as { totals: { stored_bytes: number } };
+      const secondOut = JSON.parse(second.stdout.trim()) as {
+        totals: { stored_bytes: number; chunks: number; new_chunks: number };
+        requests: Record<string, number>;
+      };
+      if (shape === 'realistic') {
+        note('second backup: requests', sumRequests(secondOut.requests, ''));
+        note('second backup: reused chunks', secondOut.totals.chunks - secondOut.totals.new_chunks);
+        note(
+          'second backup: requests for pack data (get/head data/)',
+          (secondOut.requests['get data/'] ?? 0) + (secondOut.requests['head data/'] ?? 0),
+        );
+      }
       add(`backupkit second backup (${shape} change)`, second);
       add(`backupkit first backup (${shape} copy)`, first);
       note(`second/first stored (${shape})`, secondOut.totals.stored_bytes / firstOut.totals.stored_bytes);
@@ -142,17 +158,30 @@ for (const scale of scales) {
       'backupkit second backup (realistic change)',
       'backupkit first backup (realistic copy)',
     ),
-    'second (realistic) stored / its full (target ≤ 0.05)': val('second/first stored (realistic)'),
+    'second (realistic) stored / its full (target ≤ 0.03)': val('second/first stored (realistic)'),
     'second (uniform 1% updates) stored / its full (no target)': val('second/first stored (uniform)'),
     'restore / pg_restore -j 2 (target ≤ 1.0)': ratio('backupkit restore', 'pg_restore -j 2'),
   };
   printReport(scale, logical, rows, ratios);
+  const counts = [
+    'full backup: chunks',
+    'full backup: objects written',
+    'restore: range reads of packs',
+    'second backup: reused chunks',
+    'second backup: requests',
+    'second backup: requests for pack data (get/head data/)',
+  ];
+  console.log('\nStorage requests (median of the repetitions):');
+  for (const name of counts) console.log(`  ${name.padEnd(58)} ${val(name)}`);
   results.push({
     scale,
     logical_bytes: logical,
     repetitions: reps,
     rows,
     ratios,
+    requests: Object.fromEntries(
+      [...extra].filter(([name]) => name.includes(':')).map(([name, values]) => [name, median(values)]),
+    ),
     stored_bytes: val('backupkit stored bytes'),
     backupkit_bytes_read: val('backupkit bytes read'),
     pg_dump_fc_bytes: val('pg_dump -Fc bytes'),
@@ -166,6 +195,13 @@ mkdirSync(join(repoRoot, '.bench-results'), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ generated_at: new Date().toISOString(), results }, null, 2)}\n`);
 console.log(`\nJSON results: ${out}`);
 rmSync(work, { recursive: true, force: true });
+
+/** Requests whose name starts with `prefix` (`put ` = every object written). */
+function sumRequests(requests: Record<string, number>, prefix: string): number {
+  return Object.entries(requests)
+    .filter(([name]) => name.startsWith(prefix))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
 
 function log(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);

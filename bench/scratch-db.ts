@@ -40,9 +40,13 @@ function handle(name: string): ScratchDb {
   };
 }
 
-/** The dataset at `scale` in database `backupkit_bench[_<scale>]`, loaded with psql when absent. */
+/**
+ * The dataset at `scale` in database `backupkit_bench[_<scale>]` (`BENCH_DB` names another base,
+ * so that two runs on one server keep out of each other's way), loaded with psql when absent.
+ */
 export async function ensureDataset(scale: number): Promise<ScratchDb> {
-  const name = scale === 1 ? 'backupkit_bench' : `backupkit_bench_${String(scale).replace('.', '_')}`;
+  const base = process.env.BENCH_DB ?? 'backupkit_bench';
+  const name = scale === 1 ? base : `${base}_${String(scale).replace('.', '_')}`;
   const db = handle(name);
   if (await datasetPresent(db.url, scale)) return db;
   process.stderr.write(

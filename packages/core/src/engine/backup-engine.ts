@@ -129,6 +129,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       estimate.start(entry.name, entry.estimatedBytes);
       try {
         entries[index] = await backupEntry(entry, {
+          entryIndex: index,
           repository,
           writer: activeWriter,
           encoder: activeEncoder,
@@ -223,6 +224,8 @@ function parentDigests(parent: Manifest | null): Map<string, { size: number; sha
 }
 
 interface EntryContext {
+  /** The entry's place in the run: its chunks are kept together in packs. */
+  entryIndex: number;
   repository: Repository;
   writer: ChunkWriter;
   encoder: ChunkEncoder;
@@ -277,7 +280,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       const length = chunk.length;
       // The writer takes the buffer over (it may be transferred to a worker): no use after this.
-      const { id } = await ctx.writer.submit(chunk, hash);
+      const { id } = await ctx.writer.submit(chunk, hash, { group: ctx.entryIndex, seq: ids.length });
       ids.push(id);
       sizes.push(length);
       size += length;

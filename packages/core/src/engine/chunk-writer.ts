@@ -2,7 +2,7 @@ import { toBackupError } from '../errors.js';
 import type { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
 import type { ChunkEncoder, EntryDigest, PendingChunk } from '../repository/chunk-encoder.js';
 import type { ChunkIndex } from '../repository/chunk-index.js';
-import type { PackWriter, WrittenPack } from '../repository/pack-writer.js';
+import type { BlobOrder, PackWriter, WrittenPack } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { Semaphore } from '../util/semaphore.js';
 import { ByteBudget } from './byte-budget.js';
@@ -85,10 +85,11 @@ export class ChunkWriter {
   }
 
   /**
-   * Hands a chunk over (the buffer may be detached), adding it to `digest` when given. Resolves once a slot is free, with the
-   * chunk's id still pending; rejects with the first background failure.
+   * Hands a chunk over (the buffer may be detached), adding it to `digest` when given; `order`
+   * (entry, chunk number) keeps an entry's chunks together in packs. Resolves once a slot is
+   * free, with the chunk's id still pending; rejects with the first background failure.
    */
-  async submit(chunk: Buffer, digest?: EntryDigest): Promise<{ id: Promise<string> }> {
+  async submit(chunk: Buffer, digest?: EntryDigest, order?: BlobOrder): Promise<{ id: Promise<string> }> {
     if (this.#failure !== undefined) throw this.#failure;
     // What the chunk pins: its whole slot when it is the front of a pooled one.
     const pool = this.#options.pool;
@@ -102,7 +103,7 @@ export class ChunkWriter {
     }
     const pending = this.#options.encoder.submit(chunk, digest);
     pending.id.catch(() => {}); // awaited by the entry; failures surface through #failure too
-    const task = this.#store(pending).finally(() => {
+    const task = this.#store(pending, order).finally(() => {
       this.#slots.release();
       this.#bytes.release(pinned);
       this.#inFlight.delete(task);
@@ -111,7 +112,7 @@ export class ChunkWriter {
     return { id: pending.id };
   }
 
-  async #store(pending: PendingChunk): Promise<void> {
+  async #store(pending: PendingChunk, order: BlobOrder | undefined): Promise<void> {
     let dropped = false;
     const drop = () => {
       dropped = true;
@@ -129,7 +130,7 @@ export class ChunkWriter {
       const encoded = await pending.encode(this.#options.repository.chunkAad(id));
       dropped = true;
       const storedBytes = encoded.bytes.length;
-      await this.#options.packs.add(id, encoded.bytes, pending.size);
+      await this.#options.packs.add(id, encoded.bytes, pending.size, order);
       // Only once copied into its pack (a failed add may have been reading the shared bytes).
       encoded.release?.();
       this.#referenced.set(id, storedBytes);

@@ -260,12 +260,17 @@ async function* verifiedContent(
   onBytes: (bytes: number) => void,
 ): AsyncGenerator<Buffer> {
   const refs = entry.chunks;
+  // Read in spans of neighbouring blobs (a backup keeps an entry's chunks together in packs).
+  const sequence = reader.sequence(
+    refs.map((ref) => ref.id),
+    { signal },
+  );
   const queue: Promise<Buffer>[] = [];
   let next = 0;
   const fill = () => {
     while (queue.length < prefetch && next < refs.length) {
-      const ref = refs[next++]!;
-      const pending = reader.getChunk(ref.id, { signal, size: ref.size });
+      const ref = refs[next];
+      const pending = sequence.get(next++, ref!.size);
       pending.catch(() => {}); // observed when its turn comes
       queue.push(pending);
     }

@@ -15,7 +15,17 @@ export interface ChunkReader {
    * @throws BackupError like `Repository.getChunk`.
    */
   getChunk(id: string, options?: { signal?: AbortSignal; size?: number }): Promise<Buffer>;
+  /**
+   * The chunks of a sequence (an entry's, in order), read in few range requests with the next
+   * ones read ahead: `get(i)` is what `getChunk(ids[i])` would give. Ask in order.
+   */
+  sequence(ids: readonly string[], options?: { signal?: AbortSignal }): ChunkSequence;
   close(): Promise<void>;
+}
+
+export interface ChunkSequence {
+  /** @throws BackupError like `Repository.getChunk`. */
+  get(index: number, size?: number): Promise<Buffer>;
 }
 
 export interface ChunkDecoder {

@@ -112,7 +112,11 @@ export class ChunkCutter {
    * `gear` is the table the rolling hash uses: the public one, or a data key's (`DataKey.chunkerGear`).
    * @throws BackupError `invalid_backup_config` for bad parameters or pool buffers too small for them.
    */
-  constructor(params: ChunkerParams = DEFAULT_CHUNKER_PARAMS, pool?: ChunkBufferPool, gear: Int32Array = GEAR) {
+  constructor(
+    params: ChunkerParams = DEFAULT_CHUNKER_PARAMS,
+    pool?: ChunkBufferPool,
+    gear: Int32Array = GEAR,
+  ) {
     validateChunkerParams(params);
     if (gear.length !== GEAR.length) {
       throw new BackupError('internal_error', `A gear table has ${GEAR.length} entries`, {

@@ -47,9 +47,13 @@ export async function writeIndex(
   const keyId = key?.id ?? null;
   const stranger = content.packs.find((pack) => pack.key !== keyId);
   if (stranger) {
-    throw new BackupError('internal_error', `Pack ${stranger.name} is sealed under another key than its index`, {
-      details: { pack: stranger.name },
-    });
+    throw new BackupError(
+      'internal_error',
+      `Pack ${stranger.name} is sealed under another key than its index`,
+      {
+        details: { pack: stranger.name },
+      },
+    );
   }
   const json = {
     version: 1,
@@ -61,7 +65,11 @@ export async function writeIndex(
     })),
   };
   const plaintext = Buffer.from(JSON.stringify(json), 'utf8');
-  const { bytes } = await encodeObject(plaintext, { compression: metadataCompression(), aad: INDEX_AAD, key });
+  const { bytes } = await encodeObject(plaintext, {
+    compression: metadataCompression(),
+    aad: INDEX_AAD,
+    key,
+  });
   const name = createHash('sha256').update(bytes).digest('hex');
   await driver.put(indexKey(name), bytes, { ...options, contentLength: bytes.length });
   return name;

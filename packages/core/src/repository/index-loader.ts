@@ -83,7 +83,10 @@ export async function loadIndex(
   const uncovered = [...packs.keys()].filter((name) => !covered.has(name)).sort();
   await forEachConcurrent(uncovered, READS_AT_ONCE, async (name) => {
     try {
-      const pack = { name, ...(await readPackHeader(driver, name, packs.get(name)!.size, resolveKey, options)) };
+      const pack = {
+        name,
+        ...(await readPackHeader(driver, name, packs.get(name)!.size, resolveKey, options)),
+      };
       loaded.unindexedPacks.push(pack);
       addPack(pack);
     } catch (error) {

@@ -68,11 +68,20 @@ export async function readPackHeader(
   const probe = Math.min(packBytes, HEADER_PROBE_BYTES);
   let tail = await readRange(driver, name, packBytes - probe, probe, options);
   const headerBytes = tail.readUInt32LE(tail.length - TRAILER_BYTES);
-  if (headerBytes + TRAILER_BYTES > packBytes) throw damagedPack(label, 'has a header longer than itself', details);
+  if (headerBytes + TRAILER_BYTES > packBytes)
+    throw damagedPack(label, 'has a header longer than itself', details);
   if (headerBytes + TRAILER_BYTES > tail.length) {
-    tail = await readRange(driver, name, packBytes - headerBytes - TRAILER_BYTES, headerBytes + TRAILER_BYTES, options);
+    tail = await readRange(
+      driver,
+      name,
+      packBytes - headerBytes - TRAILER_BYTES,
+      headerBytes + TRAILER_BYTES,
+      options,
+    );
   }
-  const sealed = Buffer.from(tail.subarray(tail.length - TRAILER_BYTES - headerBytes, tail.length - TRAILER_BYTES));
+  const sealed = Buffer.from(
+    tail.subarray(tail.length - TRAILER_BYTES - headerBytes, tail.length - TRAILER_BYTES),
+  );
   const { dataKeyId } = parseObjectHeader(sealed, `${label} header`, details);
   const plain = await decodeObject(sealed, {
     aad: HEADER_AAD,

@@ -25,10 +25,20 @@ export interface WrittenPack extends IndexedPack {
   bytes: number;
 }
 
+/**
+ * Where a blob belongs in its pack: blobs of one group (an entry) are stored together, in `seq`
+ * order, however their encoding finished; a restore then reads an entry's chunks in few ranges.
+ */
+export interface BlobOrder {
+  group: number;
+  seq: number;
+}
+
 interface OpenPack {
   buffer: Buffer;
   used: number;
   blobs: PackBlob[];
+  orders: BlobOrder[];
 }
 
 /**
@@ -59,20 +69,42 @@ export class PackWriter {
   }
 
   /** Appends a blob; resolves once it is copied in (its pack may still be uploading). */
-  add(id: string, stored: Uint8Array, size: number): Promise<void> {
-    const turn = this.#turn.then(() => this.#add(id, stored, size));
+  add(id: string, stored: Uint8Array, size: number, order?: BlobOrder): Promise<void> {
+    const turn = this.#turn.then(() => this.#add(id, stored, size, order));
     this.#turn = turn.catch(() => {});
     return turn;
   }
 
-  async #add(id: string, stored: Uint8Array, size: number): Promise<void> {
+  async #add(id: string, stored: Uint8Array, size: number, order: BlobOrder | undefined): Promise<void> {
     this.#throwIfFailed();
     if (this.#open && this.#open.used + stored.length > this.#open.buffer.length) await this.#seal();
-    const open = (this.#open ??= { buffer: this.#takeBuffer(stored.length), used: 0, blobs: [] });
+    this.#open ??= { buffer: this.#takeBuffer(stored.length), used: 0, blobs: [], orders: [] };
+    const open = this.#open;
     open.buffer.set(stored, open.used);
+    open.orders.push(order ?? { group: 0, seq: open.blobs.length });
     open.blobs.push({ id, offset: open.used, length: stored.length, size });
     open.used += stored.length;
     if (open.used >= this.#options.targetBytes) await this.#seal();
+  }
+
+  /** The open pack with its blobs in (group, seq) order: copied into another buffer if they are not. */
+  #ordered(open: OpenPack): OpenPack {
+    const order = open.blobs.map((_, i) => i);
+    order.sort(
+      (a, b) => open.orders[a]!.group - open.orders[b]!.group || open.orders[a]!.seq - open.orders[b]!.seq,
+    );
+    if (order.every((from, to) => from === to)) return open;
+    const buffer = this.#takeBuffer(open.used);
+    const blobs: PackBlob[] = [];
+    let offset = 0;
+    for (const i of order) {
+      const blob = open.blobs[i]!;
+      open.buffer.copy(buffer, offset, blob.offset, blob.offset + blob.length);
+      blobs.push({ ...blob, offset });
+      offset += blob.length;
+    }
+    if (open.buffer.length === this.#capacity) this.#spare.push(open.buffer);
+    return { buffer, used: open.used, blobs, orders: order.map((i) => open.orders[i]!) };
   }
 
   /** Seals and uploads what is open, waits for every upload, and returns the packs written. */
@@ -96,7 +128,7 @@ export class PackWriter {
   }
 
   async #seal(): Promise<void> {
-    const open = this.#open!;
+    const open = this.#ordered(this.#open!);
     this.#open = null;
     const tail = await encodePackTail(open.blobs, this.#options.key);
     let body: Buffer;
@@ -112,7 +144,12 @@ export class PackWriter {
       .put(packKey(name), body, { signal: this.#options.signal, contentLength: body.length })
       .then(
         () => {
-          this.#written.push({ name, key: this.#options.key?.id ?? null, blobs: open.blobs, bytes: body.length });
+          this.#written.push({
+            name,
+            key: this.#options.key?.id ?? null,
+            blobs: open.blobs,
+            bytes: body.length,
+          });
           this.storedBytes += body.length;
           if (open.buffer.length === this.#capacity) this.#spare.push(open.buffer);
         },

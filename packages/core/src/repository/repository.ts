@@ -3,9 +3,10 @@ import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, StorageDriver } from '../storage/storage-driver.js';
 import { BlobFetcher } from './blob-fetcher.js';
+import { BlobSequence } from './blob-sequence.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
 import { decodeObject, encodeObject, parseObjectHeader } from './chunk-codec.js';
-import { type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
+import { type ChunkDecoder, type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
 import { type ChunkEncoder, createInProcessEncoder } from './chunk-encoder.js';
 import type { BlobLocation } from './chunk-index.js';
 import type { ChunkerParams } from './chunker.js';
@@ -15,7 +16,15 @@ import { GEAR } from './gear-scan.js';
 import { type IndexedPack, indexBatches, writeIndex } from './index-format.js';
 import { type LoadedIndex, loadIndex } from './index-loader.js';
 import { type DataKeyRecord, KeyStore, type WrapUnderResult } from './key-store.js';
-import { BACKUP_ID, backupIdFromKey, CHUNK_ID, packKey, REPO_CONFIG_KEY, SNAPSHOTS_PREFIX, snapshotKey } from './layout.js';
+import {
+  BACKUP_ID,
+  backupIdFromKey,
+  CHUNK_ID,
+  packKey,
+  REPO_CONFIG_KEY,
+  SNAPSHOTS_PREFIX,
+  snapshotKey,
+} from './layout.js';
 import type { CompressionAlgorithm, Manifest } from './manifest.js';
 import { decodeManifest, encodeManifest, MAX_MANIFEST_BYTES } from './manifest-codec.js';
 import { readObject } from './object-io.js';
@@ -195,7 +204,8 @@ export class Repository {
     manifest: Pick<Manifest, 'encryption'>,
   ): Promise<{ gear: Int32Array; chunkId: (plaintext: Uint8Array) => string }> {
     const keyId = manifest.encryption.enabled ? manifest.encryption.key_id : undefined;
-    if (!keyId) return { gear: GEAR, chunkId: (plaintext) => createHash('sha256').update(plaintext).digest('hex') };
+    if (!keyId)
+      return { gear: GEAR, chunkId: (plaintext) => createHash('sha256').update(plaintext).digest('hex') };
     const key = this.#writeKey?.keyId === keyId ? this.#writeKey : await this.#keys.writeKey(keyId, false);
     return { gear: key.chunkerGear, chunkId: (plaintext) => hmacChunkId(key, plaintext) };
   }
@@ -302,7 +312,9 @@ export class Repository {
     for (const [keyId, group] of byKey) {
       const key = keyId === null ? null : await this.#keys.resolve(keyId);
       for (const batch of indexBatches(group)) {
-        names.push(await writeIndex(this.#driver, { supersedes: [...supersedes], packs: batch }, key, options));
+        names.push(
+          await writeIndex(this.#driver, { supersedes: [...supersedes], packs: batch }, key, options),
+        );
       }
     }
     return names;
@@ -375,49 +387,58 @@ export class Repository {
   createChunkReader(options: { workers?: number } = {}): ChunkReader {
     const workers = Math.max(0, Math.floor(options.workers ?? 0));
     const fetcher = new BlobFetcher(this.#driver);
-    if (workers === 0) {
-      return {
-        getChunk: async (id, o = {}) => {
-          const stored = await this.readStoredChunk(id, { ...(o.signal ? { signal: o.signal } : {}), fetcher });
-          return this.#decodeHere(id, stored);
-        },
-        close: async () => {},
-      };
-    }
     // A slot holds a chunk's plaintext: sized from this repository's largest chunk, up to 16 MiB
     // chunks (larger ones, in repositories configured so, get buffers of their own). The same
     // slot size as a backup's chunk buffers: both lie in the process's one slot memory, and
     // the same geometry makes them touch the same pages.
-    const decoder = createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT, {
-      slotBytes: Math.min(this.chunkerParams.maxSize, 16 * 1024 * 1024) + 64,
-    });
+    const decoder =
+      workers === 0
+        ? null
+        : createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT, {
+            slotBytes: Math.min(this.chunkerParams.maxSize, 16 * 1024 * 1024) + 64,
+          });
+    // Stored bytes are memory of their own: the decoder hands them to its worker rather than copying.
+    const decode = (id: string, stored: Buffer, size?: number) =>
+      decoder ? this.#decodeInWorker(decoder, id, stored, size) : this.#decodeHere(id, stored);
+    const read = (id: string, signal?: AbortSignal) =>
+      this.readStoredChunk(id, { ...(signal ? { signal } : {}), fetcher });
     return {
-      getChunk: async (id, o = {}) => {
-        // Read into memory of our own: the decoder hands it to its worker rather than copying it.
-        const stored = await this.readStoredChunk(id, { ...(o.signal ? { signal: o.signal } : {}), fetcher });
-        const label = `Chunk ${id}`;
-        const header = parseObjectHeader(stored, label, { chunk_id: id });
-        let key: DataKey | null = null;
-        if (header.encrypted) {
-          try {
-            key = await this.#keys.resolve(header.dataKeyId!);
-          } catch (error) {
-            if (isBackupError(error, 'integrity_error')) {
-              throw new BackupError(
-                'integrity_error',
-                `${label} names a data key the repository does not have`,
-                {
-                  details: { chunk_id: id, data_key_id: header.dataKeyId },
-                },
-              );
-            }
-            throw error;
-          }
-        }
-        return decoder.decode(stored, chunkAad(id), id, key, label, true, o.size);
+      getChunk: async (id, o = {}) => decode(id, await read(id, o.signal), o.size),
+      sequence: (ids, o = {}) => {
+        for (const id of ids) assertChunkId(id);
+        const sequence = this.loadIndex(o.signal ? { signal: o.signal } : {}).then(
+          (loaded) =>
+            new BlobSequence(
+              this.#driver,
+              ids.map((id) => loaded.chunks.get(id)),
+              (index) => read(ids[index]!, o.signal),
+              o.signal,
+            ),
+        );
+        sequence.catch(() => {}); // surfaces through get()
+        return { get: async (index, size) => decode(ids[index]!, await (await sequence).get(index), size) };
       },
-      close: () => decoder.close(),
+      close: async () => decoder?.close(),
     };
+  }
+
+  async #decodeInWorker(decoder: ChunkDecoder, id: string, stored: Buffer, size?: number): Promise<Buffer> {
+    const label = `Chunk ${id}`;
+    const header = parseObjectHeader(stored, label, { chunk_id: id });
+    let key: DataKey | null = null;
+    if (header.encrypted) {
+      try {
+        key = await this.#keys.resolve(header.dataKeyId!);
+      } catch (error) {
+        if (isBackupError(error, 'integrity_error')) {
+          throw new BackupError('integrity_error', `${label} names a data key the repository does not have`, {
+            details: { chunk_id: id, data_key_id: header.dataKeyId },
+          });
+        }
+        throw error;
+      }
+    }
+    return decoder.decode(stored, chunkAad(id), id, key, label, true, size);
   }
 
   async #decodeHere(id: string, stored: Buffer): Promise<Buffer> {
@@ -445,7 +466,10 @@ export class Repository {
    * counts as missing.
    * @throws BackupError `integrity_error` with `missing: true` when no pack holds it.
    */
-  async readStoredChunk(id: string, options: DriverCallOptions & { fetcher?: BlobFetcher } = {}): Promise<Buffer> {
+  async readStoredChunk(
+    id: string,
+    options: DriverCallOptions & { fetcher?: BlobFetcher } = {},
+  ): Promise<Buffer> {
     assertChunkId(id);
     const call = options.signal ? { signal: options.signal } : {};
     for (let attempt = 0; ; attempt++) {

@@ -11,8 +11,8 @@ import {
   runRestore,
 } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashingTarget, sha256 } from '../retention/gc-support.js';
 import { FakeSource, tempDriver } from '../engine/fixtures.js';
+import { hashingTarget, sha256 } from '../retention/gc-support.js';
 
 // The index is a cache of what pack headers say: a lost or damaged index object costs reads,
 // never data. Readers fall back to the headers of packs no index covers; repairIndex makes

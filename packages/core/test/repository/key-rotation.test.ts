@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BackupError, LocalKeyProvider, type LocalStorageDriver, Repository } from '@backupkit/core';
-import { blobOnDisk } from '../../../../test-support/chunk-blobs.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { blobOnDisk } from '../../../../test-support/chunk-blobs.js';
 import { tempDriver } from '../engine/fixtures.js';
 
 let driver: LocalStorageDriver;

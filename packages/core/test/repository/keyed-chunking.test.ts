@@ -83,7 +83,7 @@ describe('keyed chunking', () => {
     expect(plain.repo.chunkerGear).toBe(GEAR);
   });
 
-  it('backs the same data up at the key\'s boundaries: different sizes per key, full dedup under one', async () => {
+  it("backs the same data up at the key's boundaries: different sizes per key, full dedup under one", async () => {
     const a = await repository('k1');
     const b = await repository('k2');
     const data = INPUT.subarray(0, 20 * MiB);
