@@ -79,7 +79,7 @@ and checksum (no decryption). Exits 5 when damage is found.`,
         () =>
           [
             ...report.results.map(verificationText),
-            `${passed}/${report.results.length} backups passed; ${report.unreferenced_chunks} unreferenced chunk(s) (prune deletes them)`,
+            `${passed}/${report.results.length} backups passed; ${report.unreferenced_chunks} unreferenced chunk(s) (prune deletes those in packs it can free or repack)`,
           ].join('\n'),
       );
       const bad = report.results.filter((r) => r.status !== 'passed');

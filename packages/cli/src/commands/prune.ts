@@ -16,7 +16,7 @@ interface PruneOptions {
 export function addPrune(program: Command, contextOf: ContextOf): void {
   program
     .command('prune')
-    .description('Delete the chunks no backup references (garbage collection)')
+    .description('Delete the chunks no backup references (garbage collection, by pack)')
     .option(
       '--grace <duration>',
       'spare unreferenced chunks younger than this (running backups may need them)',
@@ -40,7 +40,7 @@ run beside a backup (exit 1, "Repository is locked") unless --wait lets it wait.
       context.result(
         result,
         () =>
-          `${result.dry_run ? 'Would delete' : 'Deleted'} ${result.deleted_chunks} of ${result.stored_chunks} chunks (${formatBytes(result.deleted_bytes)}); ${result.spared_recent_chunks} recent unreferenced chunk(s) spared; ${result.snapshots} backups kept`,
+          `${result.dry_run ? 'Would delete' : 'Deleted'} ${result.deleted_chunks} of ${result.stored_chunks} chunks (${formatBytes(result.deleted_bytes)}): ${result.deleted_packs} pack(s) deleted, ${result.repacked_packs} repacked into ${result.written_packs}; ${result.spared_recent_chunks} recent unreferenced chunk(s) spared; ${result.snapshots} backups kept`,
       );
     });
 }

@@ -26,7 +26,9 @@ the index anew so they need not. Takes the repository's shared lock (never besid
         [
           `Indexed ${result.packs_indexed} pack(s) (${result.chunks_indexed} chunks) from their headers; removed ${result.damaged_indexes_removed} damaged index object(s); wrote ${result.indexes_written}`,
           ...(result.unreadable_packs.length > 0
-            ? [`${result.unreadable_packs.length} pack(s) unreadable, left in place: ${result.unreadable_packs.join(', ')}`]
+            ? [
+                `${result.unreadable_packs.length} pack(s) unreadable, left in place: ${result.unreadable_packs.join(', ')}`,
+              ]
             : []),
         ].join('\n'),
       );

@@ -38,6 +38,8 @@ export interface RunBackupOptions {
    * does that work on the main thread.
    */
   encoderWorkers?: number;
+  /** Index objects at which the run, once committed, folds them into one (default 32). */
+  consolidateIndexAt?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
   progressIntervalMs?: number;
 }
@@ -190,6 +192,11 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       stored_chunk_sha256: activeWriter.storedDigests(),
     };
     await repository.writeManifest(manifest, { signal });
+    // Committed. Folding many index objects into one only saves later loads: a failure here
+    // leaves the index as it was, so it does not fail the backup.
+    await repository
+      .consolidateIndex({ signal, minObjects: options.consolidateIndexAt ?? 32 })
+      .catch(() => 0);
     report(true, true);
     return manifest;
   } catch (error) {

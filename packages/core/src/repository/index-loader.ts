@@ -1,11 +1,11 @@
-import { type BackupError, isBackupError } from '../errors.js';
+import { BackupError, isBackupError } from '../errors.js';
 import type { DriverCallOptions, ObjectInfo, StorageDriver } from '../storage/storage-driver.js';
 import { forEachConcurrent } from '../util/concurrency.js';
 import { ChunkIndex } from './chunk-index.js';
 import type { DataKey } from './data-key.js';
 import { type IndexedPack, readIndex } from './index-format.js';
 import { INDEX_PREFIX, indexNameFromKey, PACKS_PREFIX, packNameFromKey } from './layout.js';
-import { readPackHeader } from './pack-format.js';
+import { type PackBlob, readPackHeader } from './pack-format.js';
 
 /** What the repository's storage says about where chunks are, as of one load. */
 export interface LoadedIndex {
@@ -101,4 +101,30 @@ export async function loadIndex(
 
 function isKeyError(error: unknown): error is BackupError {
   return isBackupError(error, 'key_not_found') || isBackupError(error, 'key_mismatch');
+}
+
+/**
+ * Every listed pack with the blobs the loaded index places in it, in offset order (a chunk
+ * stored twice counts in the pack the index chose). Unreadable packs are left out.
+ */
+export function indexedPacks(loaded: LoadedIndex): IndexedPack[] {
+  const blobsOf = new Map<string, PackBlob[]>();
+  for (const [id, location] of loaded.chunks.entries()) {
+    const blobs = blobsOf.get(location.pack) ?? [];
+    blobs.push({ id, offset: location.offset, length: location.length, size: location.size });
+    blobsOf.set(location.pack, blobs);
+  }
+  const damaged = new Set(loaded.damagedPacks.map((d) => d.name));
+  return [...loaded.packs.keys()]
+    .filter((name) => !damaged.has(name) && !loaded.unreadable.some((u) => u.key === `data/${name}`))
+    .map((name) => {
+      // Sealing an index under the wrong key (or none) would expose what the pack hides.
+      const key = loaded.packKeys.get(name);
+      if (key === undefined) {
+        throw new BackupError('internal_error', `Pack ${name} is indexed without its data key`, {
+          details: { pack: name },
+        });
+      }
+      return { name, key, blobs: (blobsOf.get(name) ?? []).sort((a, b) => a.offset - b.offset) };
+    });
 }

@@ -14,12 +14,13 @@ import { type CompressionSetting, normalizeCompression } from './compression.js'
 import { type DataKey, hmacChunkId } from './data-key.js';
 import { GEAR } from './gear-scan.js';
 import { type IndexedPack, indexBatches, writeIndex } from './index-format.js';
-import { type LoadedIndex, loadIndex } from './index-loader.js';
+import { indexedPacks, type LoadedIndex, loadIndex } from './index-loader.js';
 import { type DataKeyRecord, KeyStore, type WrapUnderResult } from './key-store.js';
 import {
   BACKUP_ID,
   backupIdFromKey,
   CHUNK_ID,
+  indexKey,
   packKey,
   REPO_CONFIG_KEY,
   SNAPSHOTS_PREFIX,
@@ -290,6 +291,7 @@ export class Repository {
     if (loaded) {
       for (const pack of packs) {
         loaded.packs.set(pack.name, { key: packKey(pack.name), size: pack.bytes, lastModified: new Date() });
+        loaded.packKeys.set(pack.name, pack.key);
         for (const blob of pack.blobs) loaded.chunks.add(blob.id, { pack: pack.name, ...blob });
       }
       loaded.indexNames.push(...names);
@@ -318,6 +320,24 @@ export class Repository {
       }
     }
     return names;
+  }
+
+  /**
+   * Replaces this handle's index objects with one (per data key) once there are `minObjects` or
+   * more: each backup adds one, and every load reads them all. The new objects are written
+   * before the old ones are deleted; a reader that misses both reads pack headers instead.
+   * Skipped (0) when some index object does not open with this process's keys.
+   * @returns the number of index objects replaced.
+   */
+  async consolidateIndex(options: DriverCallOptions & { minObjects?: number } = {}): Promise<number> {
+    const call = options.signal ? { signal: options.signal } : {};
+    const loaded = await this.loadIndex(call);
+    const old = loaded.indexNames;
+    if (old.length < (options.minObjects ?? 32) || loaded.unreadable.length > 0) return 0;
+    await this.writeIndexes(indexedPacks(loaded), old, call);
+    for (const name of old) await this.#driver.delete(indexKey(name), call);
+    this.forgetIndex();
+    return old.length;
   }
 
   /**

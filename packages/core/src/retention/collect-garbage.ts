@@ -1,9 +1,8 @@
 import { BackupError, isBackupError } from '../errors.js';
 import { BlobFetcher } from '../repository/blob-fetcher.js';
 import type { IndexedPack } from '../repository/index-format.js';
-import type { LoadedIndex } from '../repository/index-loader.js';
+import { indexedPacks, type LoadedIndex } from '../repository/index-loader.js';
 import { indexKey, packKey } from '../repository/layout.js';
-import type { PackBlob } from '../repository/pack-format.js';
 import type { WrittenPack } from '../repository/pack-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { abortedError } from '../util/abort.js';
@@ -187,21 +186,12 @@ interface PackPlan {
 }
 
 function planPacks(index: LoadedIndex, referenced: Set<string>, cutoff: number, threshold: number): PackPlan {
-  const blobsOf = new Map<string, PackBlob[]>();
-  for (const [id, location] of index.chunks.entries()) {
-    const blobs = blobsOf.get(location.pack) ?? [];
-    blobs.push({ id, offset: location.offset, length: location.length, size: location.size });
-    blobsOf.set(location.pack, blobs);
-  }
-  const damaged = new Set(index.damagedPacks.map((d) => d.name));
   const plan: PackPlan = { kept: [], doomed: [], repack: [], unreferenced: 0, deletedChunks: 0, spared: 0 };
-  for (const [name, info] of index.packs) {
-    if (damaged.has(name)) continue; // unreadable: never deleted on a guess
-    const blobs = (blobsOf.get(name) ?? []).sort((a, b) => a.offset - b.offset);
-    const pack: IndexedPack = { name, key: index.packKeys.get(name) ?? null, blobs };
+  for (const pack of indexedPacks(index)) {
+    const { name, blobs } = pack;
     const dead = blobs.filter((blob) => !referenced.has(blob.id));
     plan.unreferenced += dead.length;
-    const recent = info.lastModified.getTime() > cutoff;
+    const recent = index.packs.get(name)!.lastModified.getTime() > cutoff;
     if (dead.length > 0 && recent) plan.spared += dead.length;
     const blobBytes = blobs.reduce((sum, blob) => sum + blob.length, 0);
     const deadBytes = dead.reduce((sum, blob) => sum + blob.length, 0);

@@ -122,7 +122,9 @@ async function sha256OfBlob(
   signal?: AbortSignal,
 ): Promise<string | undefined> {
   try {
-    return createHash('sha256').update(await fetcher.fetch(location, signal)).digest('hex');
+    return createHash('sha256')
+      .update(await fetcher.fetch(location, signal))
+      .digest('hex');
   } catch (error) {
     if (isBackupError(error, 'not_found')) return undefined;
     throw error;

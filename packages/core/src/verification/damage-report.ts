@@ -110,7 +110,12 @@ export async function buildDamageReport(options: DamageReportOptions): Promise<D
     const pack = finding.chunk_id ? index?.chunks.get(finding.chunk_id)?.pack : undefined;
     const key = pack ? packKey(pack) : (finding.key ?? null);
     return {
-      object: key ? repository.driver.describe(key) : (finding.entry ?? ''),
+      // A chunk no pack holds is named by its id: there is no object to point at.
+      object: key
+        ? repository.driver.describe(key)
+        : finding.chunk_id
+          ? `chunk ${finding.chunk_id}`
+          : (finding.entry ?? ''),
       key,
       kind: finding.kind,
       chunk_id: finding.chunk_id ?? null,

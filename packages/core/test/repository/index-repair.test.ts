@@ -123,3 +123,32 @@ describe('index repair', () => {
     await expectRestorable(manifests);
   });
 });
+
+describe('index consolidation', () => {
+  it('a backup that finds enough index objects folds them into one; every backup still restores', async () => {
+    const expected: Manifest[] = [];
+    for (let i = 0; i < 4; i++) {
+      expected.push(
+        await runBackup({
+          repository: await open(),
+          source: new FakeSource([{ name: 'a', data: files.a.subarray(0, (i + 1) * 500_000) }]),
+          context: { signal: new AbortController().signal, parent: null, full: false },
+          jobId: 'job_fold',
+          backupId: `bk_fold_${i}`,
+          backupType: 'full',
+          compression: { algorithm: 'zstd' },
+          consolidateIndexAt: 4,
+        }),
+      );
+      // One index object per backup until the fourth, which folds the four into one.
+      expect(await indexFiles()).toHaveLength(i < 3 ? i + 1 : 1);
+    }
+    const loaded = await (await open()).loadIndex();
+    expect(loaded.unindexedPacks).toEqual([]);
+    for (const manifest of expected) {
+      const target = hashingTarget();
+      await runRestore({ repository: await open(), manifest, target });
+      expect(target.hashes.get('a')).toBe(sha256(files.a.subarray(0, manifest.entries[0]!.size)));
+    }
+  });
+});

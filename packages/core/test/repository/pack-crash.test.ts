@@ -105,7 +105,7 @@ describe('SIGKILL during format-2 writes', () => {
       const second = { shared, own: randomBytes(3 * MiB) };
       await backup('bk_1', first);
       await backup('bk_2', second);
-      const expected = new Map([
+      const expected = new Map<string, Record<string, Buffer>>([
         ['bk_1', first],
         ['bk_2', second],
       ]);
