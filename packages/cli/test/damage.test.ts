@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LocalKeyProvider } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobOnDisk, storedChunkIds } from '../../../test-support/chunk-blobs.js';
 import { EXIT } from '../src/exit-codes.js';
 import { cli, cliJson } from './support/cli.js';
 import { freshKeys } from './support/keys.js';
@@ -25,15 +27,21 @@ describe('verify and check on a damaged repository', () => {
       ['backup', source, '--to', repo, '--encryption-key', 'k1'],
       { env },
     );
-    const buckets = await readdir(path.join(repoDir, 'chunks'));
-    const first = path.join(repoDir, 'chunks', buckets[0]!);
-    const [chunk] = await readdir(first);
-    await writeFile(path.join(first, chunk!), 'not a chunk any more');
+    // A chunk's stored bytes overwritten inside its pack (the pack's size and header unchanged).
+    const keys = LocalKeyProvider.fromEnv(env.BACKUPKIT_KEYS);
+    const [chunk] = [...(await storedChunkIds(repoDir, keys))].sort();
+    const blob = await blobOnDisk(repoDir, chunk!, keys);
+    const pack = path.basename(blob.file);
+    const bytes = await readFile(blob.file);
+    bytes.fill('not a chunk any more', blob.offset, blob.offset + blob.length);
+    await writeFile(blob.file, bytes);
 
     const verified = await cli(['verify', made.backup_id, '-r', repo], { env });
     expect(verified.code).toBe(EXIT.integrity);
     expect(verified.stdout).toContain(`damaged: `);
     expect(verified.stdout).toContain(chunk!);
+    // The damaged object named is the pack holding the chunk.
+    expect(verified.stdout).toMatch(new RegExp(`damaged: \\S*${pack} `));
     expect(verified.stderr).toMatch(/^backupkit: Verification of backup_\w+ failed: .*\n$/);
     const checked = await cli(['check', '-r', repo, '--json'], { env });
     expect(checked.code).toBe(EXIT.integrity);

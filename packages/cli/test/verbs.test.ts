@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,6 +47,9 @@ describe.each([localDestination(), s3Destination()])(
       );
       expect(first.type).toBe('full');
       await writeFile(path.join(source, 'docs', 'readme.txt'), 'changed\n');
+      // random.bin changes too: once the first backup is forgotten, its pack is mostly garbage,
+      // which prune collects (a pack only a few percent unreferenced is left as it is).
+      await writeFile(path.join(source, 'random.bin'), randomBytes(1_500_000));
       const second = await cliJson<{ backup_id: string; type: string; parent_backup_id: string }>(
         ['backup', source, '--to', repo, '--encryption-key', 'k1'],
         { env },
@@ -119,12 +123,20 @@ describe.each([localDestination(), s3Destination()])(
       // Object times in S3 listings and heads differ in precision (ms against whole seconds): a
       // chunk written in the lock's own second counts as younger than --grace 0 and is spared.
       await sleep(1100);
-      const pruned = await cliJson<{ deleted_chunks: number; snapshots: number }>(
-        ['prune', '--grace', '0', '-r', repo],
-        { env },
-      );
+      const pruned = await cliJson<{
+        deleted_chunks: number;
+        unreferenced_chunks: number;
+        snapshots: number;
+        deleted_packs: number;
+        repacked_packs: number;
+        written_packs: number;
+      }>(['prune', '--grace', '0', '-r', repo], { env });
       expect(pruned.snapshots).toBe(1);
-      expect(pruned.deleted_chunks).toBeGreaterThan(0); // the old readme's chunk
+      // The old readme's and random.bin's chunks: the first backup's pack is repacked (data.csv's
+      // chunk, still referenced, copied to a new pack) and deleted.
+      expect(pruned.deleted_chunks).toBeGreaterThan(0);
+      expect(pruned.deleted_chunks).toBe(pruned.unreferenced_chunks);
+      expect(pruned).toMatchObject({ deleted_packs: 1, repacked_packs: 1, written_packs: 1 });
       expect((await cliJson<{ status: string }>(['check', '--read-data', '-r', repo], { env })).status).toBe(
         'passed',
       );

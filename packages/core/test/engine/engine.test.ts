@@ -13,6 +13,7 @@ import {
   verifyChunks,
 } from '@backupkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deletePackOf, flipBlobByte } from '../../../../test-support/chunk-blobs.js';
 import {
   allFiles,
   CollectingTarget,
@@ -21,7 +22,6 @@ import {
   SMALL_CHUNKS,
   tempDriver,
 } from './fixtures.js';
-import { deletePackOf, flipBlobByte } from '../../../../test-support/chunk-blobs.js';
 
 const provider = new LocalKeyProvider({ k1: randomBytes(32) });
 const SENTINEL = 'SENTINEL-7f3a-PLAINTEXT';
@@ -151,7 +151,9 @@ describe('backup and restore engine', () => {
     expect([...files.keys()].filter((k) => k.startsWith('index/'))).toHaveLength(1);
     const indexed: string[] = [];
     for await (const chunk of (await openRepo()).listChunks()) indexed.push(chunk.id);
-    expect(indexed.sort()).toEqual([...new Set(manifest.entries.flatMap((e) => e.chunks.map((c) => c.id)))].sort());
+    expect(indexed.sort()).toEqual(
+      [...new Set(manifest.entries.flatMap((e) => e.chunks.map((c) => c.id)))].sort(),
+    );
     for (const [name, bytes] of files) expect(bytes.includes(SENTINEL), name).toBe(false);
 
     expect(progress.length).toBeGreaterThan(3);

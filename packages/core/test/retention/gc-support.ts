@@ -100,7 +100,8 @@ export class SlowDeleteDriver implements StorageDriver {
     return this.#inner.list(prefix, options);
   }
   async delete(key: string, options?: DriverCallOptions) {
-    if (this.delayMs > 0 && (key.startsWith('data/') || key.startsWith('index/'))) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.delayMs > 0 && (key.startsWith('data/') || key.startsWith('index/')))
+      await new Promise((r) => setTimeout(r, this.delayMs));
     return this.#inner.delete(key, options);
   }
 }

@@ -1,8 +1,9 @@
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ManualClock, type View } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fsJob, makeService, makeTree, tempDir } from './helpers.js';
+import { blobOnDisk, flipBlobByte, storedChunkIds } from '../../../../test-support/chunk-blobs.js';
+import { fsJob, makeService, makeTree, tempDir, testKeys } from './helpers.js';
 
 describe('verification, retention and analytics', () => {
   const clock = new ManualClock('2024-03-01T10:00:00Z');
@@ -72,14 +73,13 @@ describe('verification, retention and analytics', () => {
     });
     await expect(service.verifyBackup('backup_missing')).rejects.toMatchObject({ code: 'backup_not_found' });
 
-    // Flip bytes inside every chunk of the repository: a full verification must fail.
-    const chunksDir = path.join(ctx.dataDir, 'storage', 'vr', 'chunks');
-    for (const entry of await readdir(chunksDir, { recursive: true, withFileTypes: true })) {
-      if (!entry.isFile()) continue;
-      const file = path.join(entry.parentPath, entry.name);
-      const bytes = await readFile(file);
-      bytes[bytes.length - 5] = (bytes[bytes.length - 5]! + 1) % 256;
-      await writeFile(file, bytes);
+    // Flip a byte inside every chunk's blob in the repository's packs: a full verification must fail.
+    const store = path.join(ctx.dataDir, 'storage', 'vr');
+    const chunks = await storedChunkIds(store, testKeys());
+    expect(chunks.size).toBeGreaterThan(0);
+    for (const id of chunks) {
+      const { length } = await blobOnDisk(store, id, testKeys());
+      await flipBlobByte(store, id, { keyProvider: testKeys(), at: length - 5 });
     }
     const tampered = await service.verifyBackup(backups[0]!, { verification_type: 'full' });
     const failed = await service.waitFor(tampered.verification_id);

@@ -11,6 +11,7 @@ import {
   Repository,
   runBackup,
 } from '@backupkit/core';
+import { type BlobOnDisk, blobOnDisk } from '../../../../test-support/chunk-blobs.js';
 
 /** Small chunks so a few MiB make dozens of them. */
 export const SMALL_CHUNKS = {
@@ -84,9 +85,15 @@ export function directorySource(ws: Workspace): BackupSource {
   return createFilesystemSource({ path: ws.sourceDir });
 }
 
-/** Path of a chunk object on the local store. */
-export function chunkPath(ws: Workspace, id: string): string {
-  return path.join(ws.storeDir, 'chunks', id.slice(0, 2), id);
+/** Where a chunk's blob lies on the local store: its pack file and byte range. */
+export function chunkBlob(ws: Workspace, id: string): Promise<BlobOnDisk> {
+  return blobOnDisk(ws.storeDir, id, ws.keys);
+}
+
+/** A chunk's stored bytes: its blob, cut from its pack file. */
+export async function storedChunkBytes(ws: Workspace, id: string): Promise<Buffer> {
+  const blob = await chunkBlob(ws, id);
+  return (await readFile(blob.file)).subarray(blob.offset, blob.offset + blob.length);
 }
 
 export function manifestPath(ws: Workspace, backupId: string): string {

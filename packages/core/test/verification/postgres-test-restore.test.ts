@@ -12,6 +12,7 @@ import {
   verifyBackupData,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobOnDisk, flipBlobByte } from '../../../../test-support/chunk-blobs.js';
 import {
   adminQuery,
   createTempDatabase,
@@ -39,6 +40,7 @@ describe('test_restore on a PostgreSQL backup', () => {
   let repository: Repository;
   let manifest: Manifest;
   const made: string[] = [];
+  const keys = new LocalKeyProvider({ main: randomBytes(32) });
 
   beforeAll(async () => {
     source = await createTempDatabase('bk_verify_src');
@@ -54,7 +56,7 @@ describe('test_restore on a PostgreSQL backup', () => {
     });
     root = await mkdtemp(path.join(tmpdir(), 'backupkit-verify-pg-'));
     repository = await Repository.open(new LocalStorageDriver({ root }), {
-      keyProvider: new LocalKeyProvider({ main: randomBytes(32) }),
+      keyProvider: keys,
       encryption: { enabled: true, keyId: 'main' },
       create: true,
     });
@@ -192,11 +194,9 @@ describe('test_restore on a PostgreSQL backup', () => {
   it('a damaged chunk of a table is named with its table, and no test restore runs on a damaged backup', async () => {
     const deliveries = manifest.entries.find((e) => e.name === 'public.deliveries')!;
     const id = deliveries.chunks[0]!.id;
-    const file = path.join(root, 'chunks', id.slice(0, 2), id);
+    const { file } = await blobOnDisk(root, id, keys);
     const original = await readFile(file);
-    const bytes = Buffer.from(original);
-    bytes[40]! ^= 0x10;
-    await writeFile(file, bytes);
+    await flipBlobByte(root, id, { keyProvider: keys, at: 40 });
     try {
       // The integrity check on its own (the checksum check would name the chunk first).
       const result = await verify({

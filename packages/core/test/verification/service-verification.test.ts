@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -11,6 +11,7 @@ import {
   type View,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replaceBlobs, storedChunkIds } from '../../../../test-support/chunk-blobs.js';
 import {
   adminQuery,
   createTempDatabase,
@@ -106,12 +107,12 @@ describe('verification and catalog recovery through the service', () => {
     expect(clean).toMatchObject({ status: 'passed', progress: 100 });
     expect(clean.result).toMatchObject({ checksum_verified: true, integrity_verified: false, damaged: [] });
 
-    const chunksDir = path.join(dataDir, 'storage', 'files', 'chunks');
-    const [prefix] = await readdir(chunksDir);
-    const [chunk] = await readdir(path.join(chunksDir, prefix!));
-    const file = path.join(chunksDir, prefix!, chunk!);
-    await rename(file, `${file}.away`);
+    // One stored chunk goes missing: its pack rewritten without it, its neighbours kept.
+    const store = path.join(dataDir, 'storage', 'files');
+    const [chunk] = [...(await storedChunkIds(store, keys()))].sort();
+    const putBack = await replaceBlobs(store, new Map([[chunk!, null]]), keys());
     try {
+      expect(await storedChunkIds(store, keys())).not.toContain(chunk);
       const again = await service.verifyBackup(backups[1]!, { verification_type: 'quick' });
       const failed = await service.getVerification(String(again.verification_id));
       const done = failed.status === 'running' ? await service.waitFor(again.verification_id) : failed;
@@ -132,7 +133,7 @@ describe('verification and catalog recovery through the service', () => {
       ]);
       expect((damaged[0]!.entries as string[]).length).toBeGreaterThan(0);
     } finally {
-      await rename(`${file}.away`, file);
+      await putBack();
     }
 
     // Read-data subsets rotate from one verification of the backup to the next.

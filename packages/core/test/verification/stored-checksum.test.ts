@@ -4,12 +4,21 @@ import path from 'node:path';
 import {
   distinctChunkIds,
   type Manifest,
+  packKey,
   runBackup,
   type VerifyBackupOptions,
   verifyBackupData,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup, chunkPath, directorySource, type Workspace, workspace } from './fixtures.js';
+import { flipBlobByte, replaceBlobs, swapBlobs } from '../../../../test-support/chunk-blobs.js';
+import {
+  backup,
+  chunkBlob,
+  directorySource,
+  storedChunkBytes,
+  type Workspace,
+  workspace,
+} from './fixtures.js';
 
 const QUICK: VerifyBackupOptions = {
   verification_type: 'quick',
@@ -56,12 +65,12 @@ describe('checksum verification of stored bytes (stored_chunk_sha256)', () => {
   const quick = (m: Manifest, manifest?: Manifest) =>
     verifyBackupData({ repository: ws.repository, backupId: m.backup_id, manifest, options: QUICK });
 
-  it('records the SHA-256 of every stored chunk object, from the workers and carried over to incrementals', async () => {
+  it("records the SHA-256 of every chunk's stored bytes, from the workers and carried over to incrementals", async () => {
     for (const m of [first, second]) {
       const digests = m.stored_chunk_sha256 ?? {};
       expect(Object.keys(digests).sort()).toEqual(distinctChunkIds(m).sort());
       for (const id of distinctChunkIds(m)) {
-        expect(digests[id], id).toBe(sha256(await readFile(chunkPath(ws, id))));
+        expect(digests[id], id).toBe(sha256(await storedChunkBytes(ws, id)));
       }
     }
     // Reused chunks carry the parent's digest; the incremental wrote some new ones itself.
@@ -72,13 +81,12 @@ describe('checksum verification of stored bytes (stored_chunk_sha256)', () => {
     expect((await quick(second)).status).toBe('passed');
   });
 
-  it('a same-size byte flip in a chunk object fails quick, naming the object and its entry', async () => {
+  it("a same-size byte flip in a chunk's blob fails quick, naming its pack and its entry", async () => {
     const id = second.entries.find((e) => e.name === 'stable.bin')!.chunks[1]!.id;
-    const file = chunkPath(ws, id);
+    const { file } = await chunkBlob(ws, id);
+    const pack = (await ws.repository.locateChunk(id))!.pack;
     const original = await readFile(file);
-    const flipped = Buffer.from(original);
-    flipped[Math.floor(flipped.length / 2)]! ^= 0x01;
-    await writeFile(file, flipped);
+    await flipBlobByte(ws.storeDir, id, { keyProvider: ws.keys });
     try {
       const result = await quick(second);
       expect(result.status).toBe('failed');
@@ -90,7 +98,9 @@ describe('checksum verification of stored bytes (stored_chunk_sha256)', () => {
         problem: 'checksum_mismatch',
         found_by: 'checksum',
       });
-      expect(result.damaged[0]!.object).toContain(id);
+      // The damaged object is the pack holding the chunk's blob.
+      expect(result.damaged[0]!.key).toBe(packKey(pack));
+      expect(result.damaged[0]!.object).toContain(pack);
       expect(result.damaged[0]!.entries).toContain('stable.bin');
     } finally {
       await writeFile(file, original);
@@ -98,14 +108,13 @@ describe('checksum verification of stored bytes (stored_chunk_sha256)', () => {
     expect((await quick(second)).status).toBe('passed');
   });
 
-  it('two swapped chunk objects of equal size fail quick, both named', async () => {
+  it('two swapped chunk blobs of equal size fail quick, both named', async () => {
     const a = onlyChunk(first, 'twin-a.bin');
     const b = onlyChunk(first, 'twin-b.bin');
     expect(first.stored_chunks![a]).toBe(first.stored_chunks![b]);
-    const [fa, fb] = [chunkPath(ws, a), chunkPath(ws, b)];
+    const [fa, fb] = [(await chunkBlob(ws, a)).file, (await chunkBlob(ws, b)).file];
     const [ba, bb] = [await readFile(fa), await readFile(fb)];
-    await writeFile(fa, bb);
-    await writeFile(fb, ba);
+    await swapBlobs(ws.storeDir, a, b, ws.keys);
     try {
       const result = await quick(first);
       expect(result.status).toBe('failed');
@@ -126,15 +135,22 @@ describe('checksum verification of stored bytes (stored_chunk_sha256)', () => {
     const old: Manifest = { ...second, stored_chunk_sha256: undefined };
     expect((await quick(second, old)).status).toBe('passed');
     const id = second.entries.find((e) => e.name === 'stable.bin')!.chunks[0]!.id;
-    const file = chunkPath(ws, id);
-    const original = await readFile(file);
-    await writeFile(file, original.subarray(0, original.length - 1));
+    // The chunk stored one byte short: its pack rewritten so, the header listing the shorter blob.
+    const original = await storedChunkBytes(ws, id);
+    const putBack = await replaceBlobs(
+      ws.storeDir,
+      new Map([[id, original.subarray(0, original.length - 1)]]),
+      ws.keys,
+    );
+    ws.repository.forgetIndex();
     try {
+      expect((await ws.repository.locateChunk(id))!.length).toBe(original.length - 1);
       const result = await quick(second, old);
       expect(result.status).toBe('failed');
       expect(result.damaged.map((d) => [d.chunk_id, d.problem])).toEqual([[id, 'size_mismatch']]);
     } finally {
-      await writeFile(file, original);
+      await putBack();
+      ws.repository.forgetIndex();
     }
     const older: Manifest = { ...old, stored_chunks: undefined };
     expect((await quick(second, older)).status).toBe('passed');

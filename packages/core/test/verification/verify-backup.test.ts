@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, readFile, rename, truncate, writeFile } from 'node:fs/promises';
+import { access, readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   bucketCount,
@@ -7,12 +7,22 @@ import {
   distinctChunkIds,
   type Manifest,
   nextReadDataBucket,
+  packKey,
   storedManifestChecksum,
   type VerifyBackupOptions,
   verifyBackupData,
 } from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backup, chunkPath, directorySource, manifestPath, type Workspace, workspace } from './fixtures.js';
+import { flipBlobByte, replaceBlobs } from '../../../../test-support/chunk-blobs.js';
+import {
+  backup,
+  chunkBlob,
+  directorySource,
+  manifestPath,
+  storedChunkBytes,
+  type Workspace,
+  workspace,
+} from './fixtures.js';
 
 const FULL: VerifyBackupOptions = {
   verification_type: 'full',
@@ -53,6 +63,21 @@ describe('verifyBackupData', () => {
       scratchRoot: ws.root,
       ...extra,
     });
+
+  /**
+   * Runs `fn` with chunks' stored bytes replaced (null: the chunk left out) by rewriting their
+   * packs, then puts the original packs back. The repository handle re-reads its index each time.
+   */
+  async function withReplacedBlobs<T>(replacements: Map<string, Uint8Array | null>, fn: () => Promise<T>) {
+    const putBack = await replaceBlobs(ws.storeDir, replacements, ws.keys);
+    ws.repository.forgetIndex();
+    try {
+      return await fn();
+    } finally {
+      await putBack();
+      ws.repository.forgetIndex();
+    }
+  }
 
   /** Runs `fn` with a damaged store, then puts the original bytes back. */
   async function withDamage<T>(file: string, damage: (file: string) => Promise<void>, fn: () => Promise<T>) {
@@ -105,12 +130,11 @@ describe('verifyBackupData', () => {
     const INTEGRITY = { ...FULL, checksum_verification: false };
     const id = chunksOf(first, 'stable.bin')[2]!;
     expect(chunksOf(second, 'stable.bin')).toContain(id);
+    const pack = (await ws.repository.locateChunk(id))!.pack;
     await withDamage(
-      chunkPath(ws, id),
-      async (file) => {
-        const bytes = await readFile(file);
-        bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
-        await writeFile(file, bytes);
+      (await chunkBlob(ws, id)).file,
+      async () => {
+        await flipBlobByte(ws.storeDir, id, { keyProvider: ws.keys });
       },
       async () => {
         const full = await verify(first, INTEGRITY);
@@ -120,14 +144,15 @@ describe('verifyBackupData', () => {
         expect(full.damaged[0]).toMatchObject({
           kind: 'chunk',
           chunk_id: id,
-          key: `chunks/${id.slice(0, 2)}/${id}`,
+          // The damaged object is the pack holding the chunk's blob.
+          key: packKey(pack),
           problem: 'corrupt',
           entries: ['stable.bin'],
           shared_with_backups: [second.backup_id],
           earlier_backups: [],
           found_by: 'integrity',
         });
-        expect(full.damaged[0]!.object).toContain(id);
+        expect(full.damaged[0]!.object).toContain(pack);
         expect(full.error?.code).toBe('integrity_error');
         // The later backup is damaged by the same chunk, and names the earlier one.
         const later = await verify(second, INTEGRITY);
@@ -151,18 +176,11 @@ describe('verifyBackupData', () => {
 
   it('a deleted chunk: the quick checksum pass finds it missing without reading data', async () => {
     const id = chunksOf(second, 'changing.bin')[0]!;
-    const file = chunkPath(ws, id);
-    const result = await withDamage(
-      file,
-      async () => rename(file, `${file}.away`),
-      async () => {
-        try {
-          return await verify(second, QUICK);
-        } finally {
-          await rename(`${file}.away`, file);
-        }
-      },
-    );
+    // Its pack rewritten without it: no pack holds the chunk, its neighbours stay stored.
+    const result = await withReplacedBlobs(new Map([[id, null]]), async () => {
+      expect(await ws.repository.hasChunk(id)).toBe(false);
+      return verify(second, QUICK);
+    });
     expect(result.status).toBe('failed');
     expect(result.checksum_verified).toBe(false);
     expect(result.damaged).toEqual([
@@ -209,33 +227,34 @@ describe('verifyBackupData', () => {
     const a = ids[0]!;
     const b = ids.find((id) => sizes[id] !== sizes[a])!;
     expect(b).toBeDefined();
-    const fa = chunkPath(ws, a);
-    const fb = chunkPath(ws, b);
-    const [ba, bb] = [await readFile(fa), await readFile(fb)];
-    await writeFile(fa, bb);
-    await writeFile(fb, ba);
-    try {
-      const quick = await verify(second, QUICK);
-      expect(quick.status).toBe('failed');
-      expect(quick.damaged.map((d) => [d.chunk_id, d.problem]).sort()).toEqual(
-        [
-          [a, 'size_mismatch'],
-          [b, 'size_mismatch'],
-        ].sort(),
-      );
-      const full = await verify(second, { ...FULL, checksum_verification: false });
-      expect(full.status).toBe('failed');
-      expect(full.damaged.map((d) => [d.chunk_id, d.problem, d.found_by]).sort()).toEqual(
-        [
-          [a, 'corrupt', 'integrity'],
-          [b, 'corrupt', 'integrity'],
-        ].sort(),
-      );
-      expect(full.damaged.every((d) => d.entries.includes('stable.bin'))).toBe(true);
-    } finally {
-      await writeFile(fa, ba);
-      await writeFile(fb, bb);
-    }
+    // Blobs of different lengths cannot trade places in a pack file: their packs are rewritten
+    // with each chunk's blob holding the other's bytes (the header listing the swapped lengths).
+    const [ba, bb] = [await storedChunkBytes(ws, a), await storedChunkBytes(ws, b)];
+    await withReplacedBlobs(
+      new Map([
+        [a, bb],
+        [b, ba],
+      ]),
+      async () => {
+        const quick = await verify(second, QUICK);
+        expect(quick.status).toBe('failed');
+        expect(quick.damaged.map((d) => [d.chunk_id, d.problem]).sort()).toEqual(
+          [
+            [a, 'size_mismatch'],
+            [b, 'size_mismatch'],
+          ].sort(),
+        );
+        const full = await verify(second, { ...FULL, checksum_verification: false });
+        expect(full.status).toBe('failed');
+        expect(full.damaged.map((d) => [d.chunk_id, d.problem, d.found_by]).sort()).toEqual(
+          [
+            [a, 'corrupt', 'integrity'],
+            [b, 'corrupt', 'integrity'],
+          ].sort(),
+        );
+        expect(full.damaged.every((d) => d.entries.includes('stable.bin'))).toBe(true);
+      },
+    );
     expect((await verify(second, FULL)).status).toBe('passed');
   });
 
@@ -264,12 +283,11 @@ describe('verifyBackupData', () => {
     const readOnly = { ...options, checksum_verification: false };
     const id = chunksOf(second, 'changing.bin')[1]!;
     const home = chunkBucket(id, buckets);
+    const blob = await chunkBlob(ws, id);
     await withDamage(
-      chunkPath(ws, id),
-      async (file) => {
-        const bytes = await readFile(file);
-        bytes[bytes.length - 1]! ^= 0xff;
-        await writeFile(file, bytes);
+      blob.file,
+      async () => {
+        await flipBlobByte(ws.storeDir, id, { keyProvider: ws.keys, at: blob.length - 1 });
       },
       async () => {
         for (let bucket = 0; bucket < buckets; bucket++) {
