@@ -34,8 +34,9 @@ function counting(driver) {
   return new Proxy(driver, {
     get(target, property) {
       const value = target[property];
-      if (typeof value !== 'function' || !['put', 'get', 'head', 'list', 'delete'].includes(property))
-        return value;
+      if (typeof value !== 'function') return value;
+      // Bound: the driver's private fields are not reachable through the proxy.
+      if (!['put', 'get', 'head', 'list', 'delete'].includes(property)) return value.bind(target);
       return (key, ...rest) => {
         const name = `${property} ${String(key).split('/')[0]}${String(key).includes('/') ? '/' : ''}`;
         requests[name] = (requests[name] ?? 0) + 1;
