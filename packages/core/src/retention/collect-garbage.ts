@@ -120,10 +120,8 @@ export async function collectGarbage(
         index.unindexedPacks.length > 0;
       if (rewriteIndex) {
         const replaced = [...index.indexNames, ...index.damagedIndexes.map((d) => d.name)];
-        const doomed = new Set(plan.doomed);
-        const kept = plan.kept.filter((pack) => !doomed.has(pack.name));
         lock.assertHeld();
-        await repository.writeIndexes([...kept, ...written], replaced, call);
+        await repository.writeIndexes([...plan.kept, ...written], replaced, call);
         await deleteAll(repository, replaced.map(indexKey), lock, options.concurrency, signal);
         await deleteAll(repository, plan.doomed.map(packKey), lock, options.concurrency, signal);
       }
@@ -136,7 +134,9 @@ export async function collectGarbage(
       stored_chunks: index.chunks.size,
       unreferenced_chunks: plan.unreferenced,
       deleted_chunks: plan.deletedChunks,
-      deleted_bytes: freed - written.reduce((sum, pack) => sum + pack.bytes, 0),
+      // A dry run writes nothing: the live bytes repacking would copy stand in for its packs.
+      deleted_bytes:
+        freed - (dryRun ? plan.repackedLiveBytes : written.reduce((sum, pack) => sum + pack.bytes, 0)),
       spared_recent_chunks: plan.spared,
       stored_packs: index.packs.size,
       deleted_packs: plan.doomed.length,
@@ -183,10 +183,20 @@ interface PackPlan {
   unreferenced: number;
   deletedChunks: number;
   spared: number;
+  /** Blob bytes repacking copies. */
+  repackedLiveBytes: number;
 }
 
 function planPacks(index: LoadedIndex, referenced: Set<string>, cutoff: number, threshold: number): PackPlan {
-  const plan: PackPlan = { kept: [], doomed: [], repack: [], unreferenced: 0, deletedChunks: 0, spared: 0 };
+  const plan: PackPlan = {
+    kept: [],
+    doomed: [],
+    repack: [],
+    unreferenced: 0,
+    deletedChunks: 0,
+    spared: 0,
+    repackedLiveBytes: 0,
+  };
   for (const pack of indexedPacks(index)) {
     const { name, blobs } = pack;
     const dead = blobs.filter((blob) => !referenced.has(blob.id));
@@ -202,6 +212,7 @@ function planPacks(index: LoadedIndex, referenced: Set<string>, cutoff: number, 
       plan.repack.push(pack);
       plan.doomed.push(name);
       plan.deletedChunks += dead.length;
+      plan.repackedLiveBytes += blobBytes - deadBytes;
     } else {
       plan.kept.push(pack);
     }
