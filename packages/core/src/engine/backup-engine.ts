@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
+import { inPhase, type PhaseTimeline } from '../monitoring/phase-timeline.js';
 import { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
 import type { ChunkEncoder } from '../repository/chunk-encoder.js';
 import { chunkStream } from '../repository/chunker.js';
@@ -40,6 +41,8 @@ export interface RunBackupOptions {
   encoderWorkers?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
   progressIntervalMs?: number;
+  /** Where the run reports its phases (snapshot, read, chunk, write, manifest) for tracing. */
+  phases?: PhaseTimeline;
 }
 
 /**
@@ -60,7 +63,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   let pool: ChunkBufferPool | undefined;
   let stopHeartbeat = () => {};
   try {
-    plan = await source.open({ ...context, signal });
+    plan = await inPhase(options.phases, 'snapshot', () => source.open({ ...context, signal }));
     if (signal.aborted) throw abortedError(signal);
 
     // One listing up front tells incremental runs what is stored; full runs trust nothing and head() instead.
@@ -136,6 +139,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
           pool: activePool,
           full: context.full,
           signal,
+          phases: options.phases,
           onBytes: (n) => {
             meter.working();
             meter.bytesDone += n;
@@ -155,6 +159,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       report();
     });
     await activeWriter.drain();
+    options.phases?.mark('write');
     if (signal.aborted) throw abortedError(signal);
 
     const manifest: Manifest = {
@@ -187,7 +192,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       stored_chunks: activeWriter.storedSizes(),
       stored_chunk_sha256: activeWriter.storedDigests(),
     };
-    await repository.writeManifest(manifest, { signal });
+    await inPhase(options.phases, 'manifest', () => repository.writeManifest(manifest, { signal }));
     report(true, true);
     return manifest;
   } catch (error) {
@@ -229,6 +234,7 @@ interface EntryContext {
   full: boolean;
   signal: AbortSignal;
   onBytes: (bytes: number) => void;
+  phases: PhaseTimeline | undefined;
 }
 
 async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<ManifestEntry> {
@@ -258,6 +264,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     return { name: entry.name, kind: entry.kind, size: 0, chunks: [], metadata: { ...entry.metadata } };
   }
   const stream = await entry.open(ctx.signal);
+  ctx.phases?.mark('read');
   stream.on('error', () => {}); // reported through the iteration below; never unobserved
   const onAbort = () => stream.destroy(abortedError(ctx.signal));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -271,13 +278,16 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       const length = chunk.length;
       // The writer takes the buffer over (it may be transferred to a worker): no use after this.
+      ctx.phases?.mark('chunk');
       const { id } = await ctx.writer.submit(chunk, hash);
+      ctx.phases?.mark('write'); // handed to the writer: hashing, dedup and storing go on in the background
       ids.push(id);
       sizes.push(length);
       size += length;
       ctx.onBytes(length);
     }
   } finally {
+    ctx.phases?.mark('read');
     ctx.signal.removeEventListener('abort', onAbort);
     if (!stream.destroyed) stream.destroy();
   }
