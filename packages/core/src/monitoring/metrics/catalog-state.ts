@@ -20,6 +20,7 @@ const PAGE = 200;
 
 /** Reads the state (jobs page by page, a few indexed lookups per job, one analytics query). */
 export async function readCatalogState(catalog: CatalogRepository): Promise<CatalogState> {
+  await catalog.init(); // idempotent; a scrape may come before the service's first call
   const jobs: JobState[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const page = await catalog.listJobs({ limit: PAGE, offset });
