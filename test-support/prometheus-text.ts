@@ -16,9 +16,27 @@ export interface MetricFamily {
   }>;
 }
 
+/**
+ * Every metric family by name. The parser flattens labelled histograms into one label-less
+ * sample, so their `_bucket`, `_count` and `_sum` series are also parsed as what they are on the
+ * wire (plain samples, their TYPE line set aside) and listed under those names.
+ */
 export function parsePrometheus(text: string): Map<string, MetricFamily> {
   const families = parsePrometheusTextFormat(text) as MetricFamily[];
-  return new Map(families.map((family) => [family.name, family]));
+  const byName = new Map(families.map((family) => [family.name, family]));
+  const histograms = new Set(families.filter((f) => f.type === 'HISTOGRAM').map((f) => f.name));
+  const untyped = text
+    .split('\n')
+    .filter((line) => !(line.startsWith('# TYPE ') && histograms.has(line.split(' ')[2]!)))
+    .join('\n');
+  // Each label set's bucket, sum and count lines come together: a name recurs once per set.
+  for (const family of parsePrometheusTextFormat(untyped) as MetricFamily[]) {
+    if (histograms.has(family.name)) continue;
+    const known = byName.get(family.name);
+    if (!known) byName.set(family.name, { ...family, metrics: [...family.metrics] });
+    else if (known.type === 'UNTYPED') known.metrics.push(...family.metrics);
+  }
+  return byName;
 }
 
 function matches(labels: Record<string, string> | undefined, wanted: Record<string, string>): boolean {
@@ -38,13 +56,13 @@ export function sampleValue(
   return Number(sample.value ?? sample.count);
 }
 
-/** A histogram sample's count (observations) for the series whose labels include `labels`. */
+/** Observations of histogram `name` over its series whose labels include `labels` (its `_count`s). */
 export function histogramCount(
   families: Map<string, MetricFamily>,
   name: string,
   labels: Record<string, string> = {},
 ): number {
-  return (families.get(name)?.metrics ?? [])
+  return (families.get(`${name}_count`)?.metrics ?? [])
     .filter((m) => matches(m.labels, labels))
-    .reduce((sum, m) => sum + Number(m.count ?? 0), 0);
+    .reduce((sum, m) => sum + Number(m.value ?? 0), 0);
 }
