@@ -182,6 +182,11 @@
       $('#status').textContent = `Generated ${new Date(analytics.generated_at).toLocaleString()}.`;
       document.body.dataset.loaded = 'true';
     } catch (error) {
+      // A refused token is not kept for the next visit.
+      if (error instanceof ApiError && error.status === 401) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        $('#sign-out').hidden = true;
+      }
       showError(error);
       document.body.dataset.loaded = 'error';
     }
