@@ -22,7 +22,7 @@ function shellFile(name: string): () => string {
 }
 
 function uplotFile(name: string): () => string {
-  return () => createRequire(here()).resolve(`uplot/dist/${name}`);
+  return () => createRequire(here()).resolve(path.posix.join('uplot', 'dist', name));
 }
 
 const ASSETS: Record<string, Asset> = {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { createBackupService, createSqliteCatalog, ManualClock } from '@backupkit/core';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { parsePrometheus, sampleValue } from '../../../../test-support/prometheus-text.js';
-import { fsJob, makeTree, TEMP_ACCESS, tempDir, testKeys } from '../service/helpers.js';
+import { histogramCount, parsePrometheus, sampleValue } from '../../../../test-support/prometheus-text.js';
+import { fsJob, makeService, makeTree, TEMP_ACCESS, tempDir, testKeys } from '../service/helpers.js';
 
 // Metrics that must survive a restart come from the catalog: a restarted service reports each
 // job's last success as it was, and a job past its schedule shows as overdue from metrics alone.
@@ -106,6 +106,32 @@ describe('metrics from the catalog', () => {
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+      await rm(tree, { recursive: true, force: true });
+    }
+  });
+
+  test('scheduler lag: from the occurrence a run was scheduled for to its start', async () => {
+    const tree = await tempDir('metrics-lag-tree');
+    await makeTree(tree, 4);
+    const clock = new ManualClock('2024-01-15T12:00:00Z');
+    const registry = new Registry();
+    const { service, cleanup } = await makeService({ clock, metrics: { registry } });
+    try {
+      const job = await service.createJob(
+        fsJob(tree, { schedule: { frequency: '*/5 * * * *', timezone: 'UTC' } }),
+      );
+      clock.advance(7 * 60_000); // the 12:05 occurrence starts at 12:07
+      await service.start();
+      const [execution] = (await service.listExecutions(job.job_id)).executions;
+      expect(execution?.trigger).not.toBe('manual');
+      await service.waitFor(execution!.execution_id, { timeoutMs: 60_000 });
+      const record = (await service.listExecutions(job.job_id)).executions[0]!;
+      const metrics = parsePrometheus(await registry.metrics());
+      expect(histogramCount(metrics, 'backupkit_scheduler_lag_seconds')).toBe(1);
+      expect(sampleValue(metrics, 'backupkit_scheduler_lag_seconds_sum')).toBe(120);
+      expect(record.started_at).toBe('2024-01-15T12:07:00.000Z');
+    } finally {
+      await cleanup();
       await rm(tree, { recursive: true, force: true });
     }
   });
