@@ -10,7 +10,7 @@
 #   - runs the storage conformance suite from the installed @backupkit/core/testing on a copy
 #     of examples/custom-storage-driver and on core's local driver;
 #   - backs up and restores a directory and a PostgreSQL database, from ESM and from CommonJS;
-#   - serves GET /backup/health and /backup/jobs through the adapter on Express and Fastify;
+#   - serves GET /backup/health, /backup/jobs and the analytics page through the adapter on Express and Fastify;
 #   - runs the installed `backupkit` bin: help, a usage error, a directory backup and restore;
 #   - without better-sqlite3 and zstd-napi (optional: their native builds may fail), backs up
 #     with what remains and gets errors naming the package to install for the rest.

@@ -177,6 +177,13 @@ async function expectApi(base, jobId) {
     body.jobs.map((job) => job.job_id),
     [jobId],
   );
+  // The analytics page's files as installed: the shell from the package's ui/, uPlot from its package.
+  const page = await get('/ui');
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /\/backup\/ui\/uplot\.js/);
+  const uplot = await get('/ui/uplot.js');
+  assert.equal(uplot.status, 200);
+  assert.match(await uplot.text(), /uPlot/);
 }
 
 /** The adapter on Express and on Fastify, on port 0, with an API token. */
@@ -188,6 +195,7 @@ async function httpAdapters(mods, work) {
   const options = {
     catalog,
     authenticate: adapter.apiTokenAuthenticator(adapter.parseApiTokens(`${TOKEN}:ops:admin`)),
+    ui: true,
   };
   try {
     const job = await service.createJob(
@@ -206,7 +214,9 @@ async function httpAdapters(mods, work) {
     await once(server, 'listening');
     try {
       await expectApi(`http://127.0.0.1:${server.address().port}/backup`, job.job_id);
-      console.log('  ✓ Express: GET /backup/health, /backup/jobs (401 without the token, JSON with it)');
+      console.log(
+        '  ✓ Express: GET /backup/health, /backup/jobs (401 without the token, JSON with it), /backup/ui',
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -217,7 +227,9 @@ async function httpAdapters(mods, work) {
     try {
       const address = await fastify.listen({ port: 0, host: '127.0.0.1' });
       await expectApi(`${address}/backup`, job.job_id);
-      console.log('  ✓ Fastify: GET /backup/health, /backup/jobs (401 without the token, JSON with it)');
+      console.log(
+        '  ✓ Fastify: GET /backup/health, /backup/jobs (401 without the token, JSON with it), /backup/ui',
+      );
     } finally {
       await fastify.close();
     }

@@ -4,6 +4,7 @@ export * from './catalog/index.js';
 export * from './engine/index.js';
 export * from './errors.js';
 export * from './keys/index.js';
+export * from './monitoring/index.js';
 export * from './notify/index.js';
 export * from './repository/index.js';
 export * from './retention/index.js';

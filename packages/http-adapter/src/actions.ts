@@ -18,6 +18,8 @@ export const ACTIONS = [
   'retention.apply',
   'health',
   'openapi',
+  /** `GET /metrics`, when the host serves it (see `metrics`). */
+  'metrics',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];

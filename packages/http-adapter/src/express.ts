@@ -45,7 +45,7 @@ export function backupRouter(
       .then((response) => {
         res.statusCode = response.status;
         for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
-        res.end(serializeBody(response.body));
+        res.end(serializeBody(response));
       })
       .catch(next);
   };

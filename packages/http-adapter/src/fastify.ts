@@ -60,7 +60,7 @@ export const backupPlugin: FastifyPluginAsync<BackupPluginOptions> = async (fast
         rawBody: stream as NodeJS.ReadableStream as import('node:stream').Readable,
       });
       reply.code(response.status).headers(response.headers);
-      return reply.send(serializeBody(response.body));
+      return reply.send(serializeBody(response));
     },
   });
 };

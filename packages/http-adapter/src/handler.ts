@@ -6,15 +6,18 @@ import {
   parseInput,
   safeParseInput,
   systemClock,
+  toServiceLogger,
 } from '@backupkit/core';
 import { AuditLog } from './audit.js';
 import { AuthFailureCounter } from './auth-failures.js';
 import { DEFAULT_BODY_LIMIT, readJsonBody } from './body.js';
 import { errorResponse } from './error-status.js';
 import { DEFAULT_MAX_JSON_DEPTH } from './json-depth.js';
+import { answerMonitoring } from './monitoring-endpoints.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { RateLimiter, type RateLimitResult } from './rate-limit.js';
 import { redactText, redactValue } from './redact.js';
+import { requestIdOf } from './request-id.js';
 import { effectiveRoles, type Role, rolesAllow } from './roles.js';
 import { matchRoute, PATH_PARAMS, type RouteMatch } from './routes.js';
 import type { BackupHandlerOptions, HttpRequest, HttpResponse, Principal } from './types.js';
@@ -135,8 +138,9 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
   };
   const limiter = new RateLimiter(catalog, options.rateLimits ?? {}, clock);
   const secrets = options.secrets ?? [];
-  const audit = new AuditLog(catalog, clock, options.logger, secrets);
-  const authFailures = new AuthFailureCounter(catalog, clock, options.logger);
+  const logger = options.logger ? toServiceLogger(options.logger) : undefined;
+  const audit = new AuditLog(catalog, clock, logger, secrets);
+  const authFailures = new AuthFailureCounter(catalog, clock, logger);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const publicActions = new Set(options.publicActions ?? []);
   const documents = new Map<string, unknown>();
@@ -151,6 +155,7 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
 
   return async function handle(request: HttpRequest): Promise<HttpResponse> {
     const started = Date.now();
+    const requestId = requestIdOf(request);
     const method = request.method.toUpperCase();
     const extraSecrets = requestSecrets(request);
     const allSecrets = [...secrets, ...extraSecrets];
@@ -165,71 +170,86 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
     let authenticated = false;
 
     try {
-      const found = matchRoute(method, splitPath(request.path));
-      if (found === null) {
-        throw new BackupError('not_found', `No endpoint ${method} ${request.path.slice(0, 200)}`, {
-          details: { method, path: request.path.slice(0, 200) },
-        });
-      }
-      if (!('route' in found)) {
-        allowedMethods = found.allowed;
-        const shown = method.slice(0, 20);
-        throw new BackupError('method_not_allowed', `Method ${shown} is not allowed here`, {
-          details: { method: shown, allowed: found.allowed },
-        });
-      }
-      match = found;
-      const { route } = match;
-      const resourceId = Object.values(match.params)[0] ?? null;
-      principal = await authenticate(request, !publicActions.has(route.action));
-      authenticated = true;
-      const roles: Role[] | null = principal ? effectiveRoles(principal) : null;
-      // Refused before the body is read: a viewer's write costs nothing.
-      if (roles && !rolesAllow(roles, route.action)) throw forbidden(route.action);
-      checkIds(match);
-      const query = singleValued(request.query);
-      const queryCheck = safeParseInput(route.query, query);
-      if (!queryCheck.success) {
-        throw new BackupError('invalid_request', 'Invalid query parameters', {
-          details: { issues: describeIssues(queryCheck.error.issues, query) },
-        });
-      }
-      let body: unknown;
-      // What the service gets: parsed here once, taken as it is by the service (see parseInput).
-      let parsedBody: unknown;
-      if (route.body) {
-        body = await readJsonBody(request, bodyLimit, maxJsonDepth);
-        parsedBody = parseInput(route.body, body === undefined && route.bodyOptional ? {} : body);
-      }
-      if (principal && options.authorize) {
-        const resource = { type: route.resourceType, id: resourceId };
-        if (!(await options.authorize(principal, route.action, resource, { body, query }))) {
-          throw forbidden(route.action);
-        }
-      }
-      if (route.rateLimit) limit = await limiter.consume(route.rateLimit, principal?.id ?? 'anonymous');
-
-      if (route.action === 'openapi') {
-        const basePath = request.basePath ?? options.basePath ?? '/backup';
-        if (!documents.has(basePath)) documents.set(basePath, buildOpenApiDocument({ basePath }));
-        result = documents.get(basePath);
+      const segments = splitPath(request.path);
+      allowedMethods = ['GET']; // what a monitoring endpoint answers a wrong method with
+      const monitoring = await answerMonitoring(options, {
+        method,
+        segments,
+        request,
+        authenticate: (required) => authenticate(request, required),
+        secrets: allSecrets,
+      });
+      if (monitoring) {
+        authenticated = true;
+        principal = monitoring.principal;
+        response = monitoring.response;
       } else {
-        // Roles always go along, so the service scopes every caller but an admin to its own
-        // objects; an anonymous call (a public action) holds none.
-        const context: CallContext = { principal: principal?.id ?? null, roles: roles ?? [] };
-        result = await route.invoke(options.service, {
-          params: match.params,
-          query: queryCheck.data,
-          body: parsedBody,
-          raw: { query, body },
-          context,
-        });
+        const found = matchRoute(method, segments);
+        if (found === null) {
+          throw new BackupError('not_found', `No endpoint ${method} ${request.path.slice(0, 200)}`, {
+            details: { method, path: request.path.slice(0, 200) },
+          });
+        }
+        if (!('route' in found)) {
+          allowedMethods = found.allowed;
+          const shown = method.slice(0, 20);
+          throw new BackupError('method_not_allowed', `Method ${shown} is not allowed here`, {
+            details: { method: shown, allowed: found.allowed },
+          });
+        }
+        match = found;
+        const { route } = match;
+        const resourceId = Object.values(match.params)[0] ?? null;
+        principal = await authenticate(request, !publicActions.has(route.action));
+        authenticated = true;
+        const roles: Role[] | null = principal ? effectiveRoles(principal) : null;
+        // Refused before the body is read: a viewer's write costs nothing.
+        if (roles && !rolesAllow(roles, route.action)) throw forbidden(route.action);
+        checkIds(match);
+        const query = singleValued(request.query);
+        const queryCheck = safeParseInput(route.query, query);
+        if (!queryCheck.success) {
+          throw new BackupError('invalid_request', 'Invalid query parameters', {
+            details: { issues: describeIssues(queryCheck.error.issues, query) },
+          });
+        }
+        let body: unknown;
+        // What the service gets: parsed here once, taken as it is by the service (see parseInput).
+        let parsedBody: unknown;
+        if (route.body) {
+          body = await readJsonBody(request, bodyLimit, maxJsonDepth);
+          parsedBody = parseInput(route.body, body === undefined && route.bodyOptional ? {} : body);
+        }
+        if (principal && options.authorize) {
+          const resource = { type: route.resourceType, id: resourceId };
+          if (!(await options.authorize(principal, route.action, resource, { body, query }))) {
+            throw forbidden(route.action);
+          }
+        }
+        if (route.rateLimit) limit = await limiter.consume(route.rateLimit, principal?.id ?? 'anonymous');
+
+        if (route.action === 'openapi') {
+          const basePath = request.basePath ?? options.basePath ?? '/backup';
+          if (!documents.has(basePath)) documents.set(basePath, buildOpenApiDocument({ basePath }));
+          result = documents.get(basePath);
+        } else {
+          // Roles always go along, so the service scopes every caller but an admin to its own
+          // objects; an anonymous call (a public action) holds none.
+          const context: CallContext = { principal: principal?.id ?? null, roles: roles ?? [] };
+          result = await route.invoke(options.service, {
+            params: match.params,
+            query: queryCheck.data,
+            body: parsedBody,
+            raw: { query, body },
+            context,
+          });
+        }
+        response = {
+          status: route.status,
+          headers: { ...JSON_HEADERS },
+          body: route.status === 204 ? undefined : redactValue(result, allSecrets),
+        };
       }
-      response = {
-        status: route.status,
-        headers: { ...JSON_HEADERS },
-        body: route.status === 204 ? undefined : redactValue(result, allSecrets),
-      };
     } catch (error) {
       const mapped = errorResponse(error);
       failure = mapped.cause;
@@ -244,7 +264,8 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
       if (mapped.status === 413) response.headers.connection = 'close';
       if (mapped.status === 405) response.headers.allow = allowedMethods.join(', ');
       if (mapped.status >= 500) {
-        options.logger?.error('request failed', {
+        logger?.error('request failed', {
+          request_id: requestId,
           method,
           path: redactText(request.path, allSecrets),
           error: failure.code,
@@ -265,7 +286,9 @@ export function createBackupHandler(options: BackupHandlerOptions): BackupHandle
         extraSecrets,
       );
     }
-    options.logger?.info('request', {
+    response.headers['x-request-id'] = requestId;
+    logger?.info('request', {
+      request_id: requestId,
       method,
       path: redactText(request.path.slice(0, 300), allSecrets),
       status: response.status,

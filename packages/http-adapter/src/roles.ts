@@ -27,7 +27,8 @@ export const READ_ONLY_ACTIONS: readonly Action[] = [
  */
 export const ROLE_ACTIONS: Readonly<Record<Role, readonly Action[]>> = {
   admin: ACTIONS,
-  operator: ACTIONS,
+  // Metrics cover every principal's jobs: by default an admin's (see the `metrics` option).
+  operator: ACTIONS.filter((action) => action !== 'metrics'),
   viewer: READ_ONLY_ACTIONS,
 };
 

@@ -1,4 +1,4 @@
-import type { HttpRequest } from './types.js';
+import type { HttpRequest, HttpResponse } from './types.js';
 
 /** Splits a raw request URL (`/jobs?limit=5`) into its path and single/multi-valued query. */
 export function splitUrl(url: string): { path: string; query: Record<string, string | string[]> } {
@@ -15,9 +15,10 @@ export function splitUrl(url: string): { path: string; query: Record<string, str
   return { path: path === '' ? '/' : path, query };
 }
 
-/** Serialises a neutral response body (JSON, or nothing for 204). */
-export function serializeBody(body: unknown): string | undefined {
-  return body === undefined ? undefined : JSON.stringify(body);
+/** Serialises a neutral response: its raw bytes or text, its JSON body, or nothing for 204. */
+export function serializeBody(response: HttpResponse): string | Uint8Array | undefined {
+  if (response.raw !== undefined) return response.raw;
+  return response.body === undefined ? undefined : JSON.stringify(response.body);
 }
 
 export type NeutralHeaders = HttpRequest['headers'];

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BackupService, CatalogRepository, Clock } from '@backupkit/core';
+import type { BackupService, CatalogRepository, Clock, LoggerLike } from '@backupkit/core';
 import type { Action } from './actions.js';
 import type { RateLimitOptions } from './rate-limit.js';
 
@@ -25,6 +25,8 @@ export interface HttpResponse {
   headers: Record<string, string>;
   /** A JSON value; undefined for 204. */
   body?: unknown;
+  /** Sent as it is instead of `body` (metrics text, the analytics page's files). */
+  raw?: string | Uint8Array;
 }
 
 /** Who is calling, as the `authenticate` hook found out. */
@@ -105,10 +107,35 @@ export interface BackupHandlerOptions {
   /** Deepest accepted nesting of objects / arrays in a body (default 32). */
   maxJsonDepth?: number;
   clock?: Clock;
-  /** Request and error lines; never receives bodies, tokens or passwords. */
-  logger?: Logger;
+  /**
+   * Request and error lines, each with its `request_id` (the caller's `X-Request-Id` when it
+   * is a plain token, else a new one; answered in `X-Request-Id`); never bodies, tokens or
+   * passwords. Pino, console, or any `(message, fields)` logger.
+   */
+  logger?: LoggerLike;
+  /**
+   * Serves `GET /metrics` (Prometheus text) from this registry: the one given to the service's
+   * `metrics` option (prom-client's `register` for the default). Behind `authenticate` like the
+   * API, for the `roles` named (default `['admin']`: the figures cover every principal's jobs);
+   * add `'metrics'` to `publicActions` to let a scraper in without credentials. Default: off.
+   */
+  metrics?: MetricsEndpointOptions;
+  /**
+   * Serves the read-only analytics page at `GET /ui` (default off). The page's files hold no
+   * data and are served without credentials; the page asks for a token and calls the API with
+   * it (`Authorization: Bearer`), so every figure it shows passes the API's own auth.
+   */
+  ui?: boolean;
   /** Further strings never to let out (key material, signing secrets); masked in every response, log line and audit entry. */
   secrets?: readonly string[];
   /** Mount prefix for the OpenAPI document when the request does not say (default `/backup`). */
   basePath?: string;
+}
+
+/** The `metrics` option of the handler. */
+export interface MetricsEndpointOptions {
+  /** A prom-client `Registry` (structural: the adapter does not depend on prom-client). */
+  registry: { metrics(): Promise<string>; readonly contentType: string };
+  /** Built-in roles allowed to scrape (default `['admin']`); `authorize` may narrow further. */
+  roles?: readonly ('admin' | 'operator' | 'viewer')[];
 }

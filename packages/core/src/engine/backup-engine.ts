@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
+import { inPhase, type PhaseTimeline } from '../monitoring/phase-timeline.js';
 import { ChunkBufferPool } from '../repository/chunk-buffer-pool.js';
 import type { ChunkEncoder } from '../repository/chunk-encoder.js';
 import { chunkStream } from '../repository/chunker.js';
@@ -42,6 +43,8 @@ export interface RunBackupOptions {
   consolidateIndexAt?: number;
   /** Minimum milliseconds between progress callbacks (default 200; the final one always fires). */
   progressIntervalMs?: number;
+  /** Where the run reports its phases (snapshot, read, chunk, write, manifest) for tracing. */
+  phases?: PhaseTimeline;
 }
 
 /**
@@ -62,7 +65,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
   let pool: ChunkBufferPool | undefined;
   let stopHeartbeat = () => {};
   try {
-    plan = await source.open({ ...context, signal });
+    plan = await inPhase(options.phases, 'snapshot', () => source.open({ ...context, signal }));
     if (signal.aborted) throw abortedError(signal);
 
     // The index, checked against the listing of packs, tells every run what is stored: no
@@ -138,6 +141,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
           pool: activePool,
           full: context.full,
           signal,
+          phases: options.phases,
           onBytes: (n) => {
             meter.working();
             meter.bytesDone += n;
@@ -157,6 +161,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       report();
     });
     const packs = await activeWriter.finish();
+    options.phases?.mark('write');
     if (signal.aborted) throw abortedError(signal);
     // Packs, then their index, then the manifest: each step's objects exist before anything names them.
     await repository.commitPacks(packs, { signal });
@@ -191,7 +196,7 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
       stored_chunks: activeWriter.storedSizes(),
       stored_chunk_sha256: activeWriter.storedDigests(),
     };
-    await repository.writeManifest(manifest, { signal });
+    await inPhase(options.phases, 'manifest', () => repository.writeManifest(manifest, { signal }));
     // Committed. Folding many index objects into one only saves later loads: a failure here
     // leaves the index as it was, so it does not fail the backup.
     await repository
@@ -240,6 +245,7 @@ interface EntryContext {
   full: boolean;
   signal: AbortSignal;
   onBytes: (bytes: number) => void;
+  phases: PhaseTimeline | undefined;
 }
 
 async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<ManifestEntry> {
@@ -269,6 +275,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
     return { name: entry.name, kind: entry.kind, size: 0, chunks: [], metadata: { ...entry.metadata } };
   }
   const stream = await entry.open(ctx.signal);
+  ctx.phases?.mark('read');
   stream.on('error', () => {}); // reported through the iteration below; never unobserved
   const onAbort = () => stream.destroy(abortedError(ctx.signal));
   ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -287,13 +294,16 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
       if (ctx.signal.aborted) throw abortedError(ctx.signal);
       const length = chunk.length;
       // The writer takes the buffer over (it may be transferred to a worker): no use after this.
+      ctx.phases?.mark('chunk');
       const { id } = await ctx.writer.submit(chunk, hash, { group: ctx.entryIndex, seq: ids.length });
+      ctx.phases?.mark('write'); // handed to the writer: hashing, dedup and storing go on in the background
       ids.push(id);
       sizes.push(length);
       size += length;
       ctx.onBytes(length);
     }
   } finally {
+    ctx.phases?.mark('read');
     ctx.signal.removeEventListener('abort', onAbort);
     if (!stream.destroyed) stream.destroy();
   }

@@ -6,6 +6,9 @@ import { loadOrCreateSecretKey, SecretBox } from '../catalog/secret-box.js';
 import { createSqliteCatalog } from '../catalog/sqlite-catalog.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import { LocalKeyProvider } from '../keys/local-key-provider.js';
+import { logLifecycle } from '../monitoring/lifecycle-log.js';
+import { type LoggerLike, toServiceLogger } from '../monitoring/logger-like.js';
+import { type BackupMetricsOptions, createServiceMetrics } from '../monitoring/metrics/service-metrics.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Scheduler } from '../schedule/scheduler.js';
 import type { AccessPolicy } from '../security/access-policy.js';
@@ -49,7 +52,7 @@ import type {
   VerificationView,
 } from './schemas/views/index.js';
 import type { SecretSealer } from './secrets.js';
-import { type ServiceContext, type ServiceLogger, silentLogger } from './service-context.js';
+import { type ServiceContext, silentLogger } from './service-context.js';
 import { ServiceOperations } from './service-operations.js';
 import { SourceRegistry } from './source-registry.js';
 import { recoverFromStorage } from './storage-recovery.js';
@@ -92,7 +95,11 @@ export interface BackupServiceOptions {
    * any instance with a free slot claims them (highest priority first).
    */
   maxConcurrentExecutions?: number;
-  logger?: ServiceLogger;
+  /**
+   * Where diagnostics go: pino, console, or any `(message, fields)` logger (see `LoggerLike`).
+   * Fields carry job, execution, backup, restore and verification ids, never secrets.
+   */
+  logger?: LoggerLike;
   /** Where job and restore notifications go (SMTP, webhooks); per job settings decide when. */
   notifiers?: Notifier[];
   /** How long an execution lease lasts without a heartbeat (default 60 s). */
@@ -121,6 +128,18 @@ export interface BackupServiceOptions {
    * has — e.g. after the catalog database was lost. Every job's destination is searched too.
    */
   recoveryDestinations?: DestinationConfig[];
+  /**
+   * Prometheus metrics through prom-client (an optional peer: install it to use this). `true`
+   * registers them in prom-client's default registry; pass `{ registry }` for one of your own.
+   * Serve them with the HTTP adapter's `metrics` option. Default: none.
+   */
+  metrics?: boolean | BackupMetricsOptions;
+  /**
+   * OpenTelemetry spans around executions (and their phases), restores and verifications,
+   * through `@opentelemetry/api` when installed; without it, or without an SDK registered,
+   * nothing is recorded. Default true.
+   */
+  tracing?: boolean;
 }
 
 /**
@@ -144,20 +163,32 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
     this.#options = options;
     const dataDir = path.resolve(options.dataDir ?? './.backupkit');
     this.#ownsCatalog = options.catalog === undefined;
+    const catalog = options.catalog ?? createSqliteCatalog({ path: path.join(dataDir, 'catalog.db') });
+    const clock = options.clock ?? systemClock;
+    const metrics = options.metrics
+      ? createServiceMetrics(options.metrics === true ? {} : options.metrics, {
+          catalog,
+          events: this,
+          clock,
+        })
+      : null;
     const storage = new StorageRegistry(
       options.storage?.localRoot ?? path.join(dataDir, 'storage'),
       options.storage?.drivers,
+      metrics ? (driver) => metrics.storage(driver) : undefined,
     );
+    const logger = options.logger ? toServiceLogger(options.logger) : silentLogger;
+    logLifecycle(this, logger);
     this.#context = {
-      catalog: options.catalog ?? createSqliteCatalog({ path: path.join(dataDir, 'catalog.db') }),
-      clock: options.clock ?? systemClock,
+      catalog: metrics ? metrics.catalog(catalog) : catalog,
+      clock,
       keys: options.keys ?? LocalKeyProvider.fromEnv(process.env.BACKUPKIT_KEYS ?? ''),
       sealer: options.secretSealer ?? null,
       storage,
       access: new AccessGuard(options.access, [dataDir, storage.localRoot]),
       sources: new SourceRegistry(options.sources ?? defaultSourceKinds()),
       events: this,
-      logger: options.logger ?? silentLogger,
+      logger,
       notifiers: options.notifiers ?? [],
       tracker: new WorkTracker(),
       instanceId: options.instanceId ?? defaultInstanceId(randomBytes(4).toString('hex')),
@@ -166,6 +197,7 @@ class DefaultBackupService extends EventEmitter<BackupServiceEvents> implements 
       gcGraceMs: options.gcGraceMs ?? 60 * 60_000,
       retentionAfterBackup: options.retentionAfterBackup ?? true,
       recoveryDestinations: options.recoveryDestinations ?? [],
+      tracing: options.tracing !== false,
     };
     this.#scheduler = createServiceScheduler(() => this.#ctx(), {
       maxConcurrentExecutions: options.maxConcurrentExecutions,

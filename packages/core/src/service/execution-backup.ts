@@ -121,6 +121,7 @@ export async function backUp(
         onProgress: (p) => parts.progress.backup(p),
         signal,
         progressIntervalMs: Math.min(200, context.progressIntervalMs),
+        ...(run.phases ? { phases: run.phases } : {}),
       }),
     { owner: run.executionId, signal },
   );

@@ -1,4 +1,5 @@
 import type { BackupRecord, ExecutionRecord, JobRecord } from '../catalog/records.js';
+import type { PhaseTimeline } from '../monitoring/phase-timeline.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
 import type { ExecuteJobParsed } from './schemas/execute.js';
 import type { WriteChain } from './write-chain.js';
@@ -20,4 +21,6 @@ export interface ExecutionRun {
   /** Scrubbed from whatever error is stored. */
   secrets: string[];
   writes: WriteChain;
+  /** Where the run's phases are traced; absent when nothing records traces. */
+  phases?: PhaseTimeline;
 }

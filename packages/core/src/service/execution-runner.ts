@@ -1,5 +1,7 @@
 import type { BackupRecord, ExecutionRecord, JobRecord } from '../catalog/records.js';
 import { toBackupError } from '../errors.js';
+import { traceExecution } from '../monitoring/execution-trace.js';
+import { inPhase } from '../monitoring/phase-timeline.js';
 import type { Repository } from '../repository/repository.js';
 import { isEmptyPolicy, normalizeRetentionPolicy } from '../retention/plan-retention.js';
 import type { DestinationConfig } from '../storage/storage-driver.js';
@@ -32,12 +34,17 @@ export async function runExecution(
   signal: AbortSignal,
 ): Promise<RunExecutionResult> {
   const run = await startRun(context, executionId, options);
+  const trace = traceExecution(context, run);
   try {
     const backup = await backUpAndVerify(context, run, signal);
     await applyRetentionAfterBackup(context, run.job);
+    trace.completed(backup);
     return await recordCompleted(context, run, backup);
   } catch (thrown) {
+    trace.failed(thrown);
     return await recordFailed(context, run, thrown, signal);
+  } finally {
+    trace.end();
   }
 }
 
@@ -133,19 +140,22 @@ async function verifyAfterBackup(
 ): Promise<BackupRecord> {
   const verify = run.job.verification;
   if (verify.enabled !== true || run.options.execution_options.skip_verification) return backup;
-  await verifyStoredBackup(context, backup, {
-    verification_type: typeof verify.verification_type === 'string' ? verify.verification_type : 'full',
-    ...(verify.test_restore_options
-      ? { test_restore_options: verify.test_restore_options as Record<string, unknown> }
-      : {}),
-    checksum_verification: verify.checksum_verification !== false,
-    integrity_check: verify.integrity_check !== false,
-    test_restore: verify.test_restore === true,
-    requested_by: run.execution.executed_by,
-    repository: parts.repository,
-    signal: parts.signal,
-    onProgress: (update) => parts.progress.verification(update),
-  });
+  await inPhase(run.phases, 'verify', (span) =>
+    verifyStoredBackup(context, backup, {
+      verification_type: typeof verify.verification_type === 'string' ? verify.verification_type : 'full',
+      ...(verify.test_restore_options
+        ? { test_restore_options: verify.test_restore_options as Record<string, unknown> }
+        : {}),
+      checksum_verification: verify.checksum_verification !== false,
+      integrity_check: verify.integrity_check !== false,
+      test_restore: verify.test_restore === true,
+      requested_by: run.execution.executed_by,
+      repository: parts.repository,
+      signal: parts.signal,
+      onProgress: (update) => parts.progress.verification(update),
+      ...(span ? { traceParent: span } : {}),
+    }),
+  );
   return (await context.catalog.getBackup(backup.backup_id)) ?? backup;
 }
 

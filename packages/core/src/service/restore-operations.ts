@@ -2,6 +2,7 @@ import type { BackupRecord, RestoreRecord } from '../catalog/records.js';
 import type { TransferProgress } from '../engine/progress.js';
 import { type RestoreResult, runRestore } from '../engine/restore-engine.js';
 import { BackupError, toBackupError } from '../errors.js';
+import { restoreSpan } from '../monitoring/operation-spans.js';
 import { BACKUP_ID } from '../repository/layout.js';
 import { Repository } from '../repository/repository.js';
 import type { SourceKind } from '../sources/backup-source.js';
@@ -272,8 +273,11 @@ async function restoreNow(context: ServiceContext, restoreId: string, signal: Ab
     id: restoreId,
     status: restoreStatusView(restore, nowIso(context)),
   });
+  const span = restoreSpan(context, restore, destination);
   try {
-    const outcome = await restoreFromBackup(context, restore, destination, { secrets, writes, signal });
+    const outcome = await span.run(() =>
+      restoreFromBackup(context, restore, destination, { secrets, writes, signal }),
+    );
     await recordCompleted(context, restoreId, outcome, writes);
   } catch (thrown) {
     await recordFailed(context, restoreId, thrown, { secrets, writes, signal });

@@ -46,6 +46,8 @@ export interface ServiceContext {
   retentionAfterBackup: boolean;
   /** Destinations searched, besides every job's, when the catalog lacks a backup storage has. */
   recoveryDestinations?: DestinationConfig[];
+  /** OpenTelemetry spans around executions, restores and verifications (default true). */
+  tracing?: boolean;
 }
 
 export function nowIso(context: Pick<ServiceContext, 'clock'>): string {

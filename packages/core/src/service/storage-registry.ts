@@ -12,8 +12,16 @@ export class StorageRegistry {
   readonly #factories = new Map<string, StorageDriverFactory>();
   readonly #localRoot: string;
 
-  constructor(localRoot: string, drivers: Record<string, StorageDriverFactory> = {}) {
+  readonly #wrap: (driver: StorageDriver) => StorageDriver;
+
+  /** `wrap` sees every driver opened (the service's metrics time their calls). */
+  constructor(
+    localRoot: string,
+    drivers: Record<string, StorageDriverFactory> = {},
+    wrap: (driver: StorageDriver) => StorageDriver = (driver) => driver,
+  ) {
     this.#localRoot = path.resolve(localRoot);
+    this.#wrap = wrap;
     this.#factories.set(
       'local',
       (destination) => new LocalStorageDriver({ root: this.localPath(destination) }),
@@ -72,6 +80,6 @@ export class StorageRegistry {
   async open(destination: DestinationConfig): Promise<StorageDriver> {
     this.check(destination);
     const factory = this.#factories.get(destination.type)!;
-    return factory(destination);
+    return this.#wrap(await factory(destination));
   }
 }

@@ -1,6 +1,8 @@
 import type { BackupRecord, ErrorInfo, VerificationRecord } from '../catalog/records.js';
 import { projectedEnd } from '../engine/progress.js';
 import { type BackupError, toBackupError } from '../errors.js';
+import { verificationSpan } from '../monitoring/operation-spans.js';
+import type { TraceSpan } from '../monitoring/trace-span.js';
 import { Repository } from '../repository/repository.js';
 import { redactValue } from '../security/redaction.js';
 import type { TestRestoreOptions } from '../sources/test-restore.js';
@@ -30,6 +32,8 @@ export interface VerifyRequest {
   verificationId?: string;
   /** Gets each progress update too (an execution folds its verification into its own progress). */
   onProgress?: (update: ProgressUpdate) => void;
+  /** The span the verification's span nests under (an execution's verify phase). */
+  traceParent?: TraceSpan;
 }
 
 /**
@@ -170,6 +174,7 @@ export async function verifyStoredBackup(
 ): Promise<VerificationRecord> {
   const verificationId = request.verificationId ?? newId('verify');
   const running = await startVerification(context, backup, request, verificationId);
+  const span = verificationSpan(context, backup, running, request.traceParent);
   context.events.emit('verification.started', {
     id: verificationId,
     job_id: backup.job_id,
@@ -179,6 +184,9 @@ export async function verifyStoredBackup(
   const writes = new WriteChain();
   const attempt = await attemptVerification(context, backup, request, verificationId, writes);
   const { record, status, error } = await recordOutcome(context, backup, verificationId, attempt, writes);
+  span.setAttributes({ 'backupkit.verification.status': status });
+  if (status !== 'passed') span.failWith(error?.code ?? status);
+  span.end();
   emitOutcome(context, backup, record, status, error);
   return record;
 }

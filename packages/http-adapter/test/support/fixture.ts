@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   type BackupService,
+  type BackupServiceOptions,
   type CatalogRepository,
   createBackupService,
   createSqliteCatalog,
@@ -34,7 +35,7 @@ export interface Fixture {
 /** A real service on a SQLite catalog and local storage in a temp dir, with the sentinel key. */
 export async function createFixture(
   catalog?: CatalogRepository,
-  options: { secretKey?: Buffer } = {},
+  options: { secretKey?: Buffer; service?: Partial<BackupServiceOptions> } = {},
 ): Promise<Fixture> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bk-http-'));
   const cat = catalog ?? createSqliteCatalog({ path: path.join(dir, 'catalog.db') });
@@ -60,6 +61,7 @@ export async function createFixture(
     progressIntervalMs: 50,
     // The management test applies retention through the API, so not after each backup.
     retentionAfterBackup: false,
+    ...options.service,
   });
   return {
     service,
