@@ -1,6 +1,14 @@
+import { createRequire } from 'node:module';
 import { type BackupService, createBackupService } from '@backupkit/core';
 import type { BackupHandlerOptions, Logger } from '@backupkit/http-adapter';
+import type { Registry } from 'prom-client';
 import type { ServerConfig } from './env.js';
+
+/** prom-client, loaded only when metrics are on: a server without them does not carry it. */
+function newRegistry(): Registry {
+  const client = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+  return new client.Registry();
+}
 
 /** One JSON line per event on stdout; fields never hold bodies or secrets. */
 export const jsonLogger: Logger & { debug(message: string, fields?: Record<string, unknown>): void } = {
@@ -15,7 +23,9 @@ export function createBackupkit(config: ServerConfig): {
   service: BackupService;
   adapter: Omit<BackupHandlerOptions, 'service'>;
 } {
+  const registry = config.metrics === 'off' ? null : newRegistry();
   const service = createBackupService({
+    ...(registry ? { metrics: { registry } } : { metrics: false }),
     catalog: config.catalog,
     dataDir: config.dataDir,
     keys: config.keys,
@@ -41,7 +51,9 @@ export function createBackupkit(config: ServerConfig): {
     adapter: {
       catalog: config.catalog,
       authenticate: config.authenticate,
-      publicActions: ['health', 'openapi'],
+      publicActions: config.metrics === 'public' ? ['health', 'openapi', 'metrics'] : ['health', 'openapi'],
+      ...(registry ? { metrics: { registry } } : {}),
+      ui: config.ui,
       secrets: config.secrets,
       rateLimits: config.rateLimits,
       logger: jsonLogger,

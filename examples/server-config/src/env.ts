@@ -37,6 +37,10 @@ export interface ServerConfig {
   rateLimits: RateLimitOptions;
   s3: { endpoint?: string; region?: string; forcePathStyle: boolean };
   gcs: { apiEndpoint?: string; projectId?: string };
+  /** `GET /backup/metrics`: off, behind the API's auth (admins), or open to any scraper. */
+  metrics: 'off' | 'on' | 'public';
+  /** Serve the analytics page at `GET /backup/ui`. */
+  ui: boolean;
 }
 
 function fail(variable: string, message: string): never {
@@ -84,8 +88,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     );
   }
 
+  const metrics = env.BACKUPKIT_METRICS ?? 'off';
+  if (metrics !== 'off' && metrics !== 'on' && metrics !== 'public') {
+    fail('BACKUPKIT_METRICS', 'must be off, on or public');
+  }
+  const ui = env.BACKUPKIT_UI ?? 'false';
+  if (ui !== 'true' && ui !== 'false') fail('BACKUPKIT_UI', 'must be true or false');
+
   return {
     port,
+    metrics,
+    ui: ui === 'true',
     access: accessFromEnv(env),
     rateLimits: rateLimitsFromEnv(env.BACKUPKIT_RATE_LIMITS),
     host: env.HOST ?? '127.0.0.1',
