@@ -187,18 +187,10 @@ export class Repository {
   }
 
   /**
-   * How the chunks of `manifest` got their ids: under the data key its master key wraps (the one
-   * writers under that `key_id` use), or SHA-256 without encryption. For recomputing a backup's
-   * chunk list from restored data, whatever key this handle writes with.
-   * @throws BackupError `key_not_found` (master key not configured or no data key under it), `key_mismatch`.
-   */
-  async chunkIdsOf(manifest: Pick<Manifest, 'encryption'>): Promise<(plaintext: Uint8Array) => string> {
-    return (await this.chunkingOf(manifest)).chunkId;
-  }
-
-  /**
    * How `manifest`'s backup cut and named its chunks: the gear table and the id function of the
-   * data key its master key wraps (public table and SHA-256 without encryption).
+   * data key its master key wraps (the one writers under that `key_id` use; public table and
+   * SHA-256 without encryption). For recomputing a backup's chunk list from restored data,
+   * whatever key this handle writes with.
    * @throws BackupError `key_not_found` (master key not configured or no data key under it), `key_mismatch`.
    */
   async chunkingOf(

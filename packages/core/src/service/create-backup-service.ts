@@ -112,8 +112,8 @@ export interface BackupServiceOptions {
    */
   schedulerIntervalMs?: number;
   /**
-   * Garbage collection after retention spares unreferenced chunks stored less than this long ago
-   * (default 1 hour). Running backups are protected by repository locks regardless.
+   * Garbage collection after retention neither deletes nor repacks packs stored less than this
+   * long ago (default 1 hour). Running backups are protected by repository locks regardless.
    */
   gcGraceMs?: number;
   /**

@@ -40,7 +40,7 @@ export interface ServiceContext {
   leaseMs: number;
   /** Minimum time between progress writes to the catalog. */
   progressIntervalMs: number;
-  /** Garbage collection spares unreferenced chunks younger than this (see `collectGarbage`). */
+  /** Garbage collection spares packs younger than this (see `collectGarbage`). */
   gcGraceMs: number;
   /** Apply the job's retention policy (and garbage collection) after each successful backup. */
   retentionAfterBackup: boolean;
