@@ -30,6 +30,11 @@ describe('repair index', () => {
     );
     expect(packs.length).toBeGreaterThan(0);
     await rm(path.join(repoDir, 'index'), { recursive: true });
+    // check tells: every pack is in no index (still readable), and what to run.
+    const checked = await cli(['check', '-r', repo], { env });
+    expect(checked.code).toBe(EXIT.ok);
+    expect(checked.stdout).toContain(`${packs.length} pack(s) in no index`);
+    expect(checked.stdout).toContain('backupkit repair index');
 
     // Readers fall back to the pack headers.
     const before = path.join(scratch, 'before');
@@ -49,6 +54,10 @@ describe('repair index', () => {
     const after = path.join(scratch, 'after');
     expect((await cli(['restore', made.backup_id, '-r', repo, '--to', after], { env })).code).toBe(EXIT.ok);
     expect(await describeTree(after)).toEqual(await describeTree(source));
-    expect((await cli(['check', '-r', repo], { env })).code).toBe(EXIT.ok);
+    const healthy = await cliJson<{ index: { unindexed_packs: string[]; index_objects: number } }>(
+      ['check', '-r', repo, '--json'],
+      { env },
+    );
+    expect(healthy.index).toMatchObject({ unindexed_packs: [], index_objects: 1 });
   });
 });

@@ -65,7 +65,19 @@ and checksum (no decryption). Exits 5 when damage is found.`,
           graceMs: 0,
           signal: context.signal,
         });
-        return { results, unreferenced_chunks: garbage.unreferenced_chunks };
+        const index = await repository.refreshIndex({ signal: context.signal });
+        return {
+          results,
+          unreferenced_chunks: garbage.unreferenced_chunks,
+          index: {
+            index_objects: index.indexNames.length,
+            packs: index.packs.size,
+            chunks: index.chunks.size,
+            unindexed_packs: index.unindexedPacks.map((p) => p.name),
+            damaged_indexes: index.damagedIndexes.map((d) => d.name),
+            damaged_packs: index.damagedPacks.map((d) => d.name),
+          },
+        };
       });
       const passed = report.results.filter((r) => r.status === 'passed').length;
       context.result(
@@ -74,12 +86,14 @@ and checksum (no decryption). Exits 5 when damage is found.`,
           backups: report.results.length,
           passed,
           unreferenced_chunks: report.unreferenced_chunks,
+          index: report.index,
           results: report.results,
         },
         () =>
           [
             ...report.results.map(verificationText),
             `${passed}/${report.results.length} backups passed; ${report.unreferenced_chunks} unreferenced chunk(s) (prune deletes those in packs it can free or repack)`,
+            indexText(report.index),
           ].join('\n'),
       );
       const bad = report.results.filter((r) => r.status !== 'passed');
@@ -91,4 +105,25 @@ and checksum (no decryption). Exits 5 when damage is found.`,
       }
       if (bad[0]) throwUnlessPassed(bad[0]);
     });
+}
+
+/** The index's state in a line, and what to do about it. */
+function indexText(index: {
+  index_objects: number;
+  packs: number;
+  chunks: number;
+  unindexed_packs: string[];
+  damaged_indexes: string[];
+  damaged_packs: string[];
+}): string {
+  const line = `Index: ${index.chunks} chunks in ${index.packs} pack(s), ${index.index_objects} index object(s)`;
+  const problems = [
+    ...(index.unindexed_packs.length > 0 ? [`${index.unindexed_packs.length} pack(s) in no index`] : []),
+    ...(index.damaged_indexes.length > 0 ? [`${index.damaged_indexes.length} damaged index object(s)`] : []),
+  ];
+  const unreadable =
+    index.damaged_packs.length > 0 ? `; unreadable pack(s): ${index.damaged_packs.join(', ')}` : '';
+  return problems.length > 0
+    ? `${line}; ${problems.join(', ')} (read from pack headers; \`backupkit repair index\` rewrites the index)${unreadable}`
+    : `${line}${unreadable}`;
 }
