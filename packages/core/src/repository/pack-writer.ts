@@ -15,7 +15,10 @@ export interface PackWriterOptions {
   targetBytes: number;
   /** The largest blob that will be added (a chunk of the chunker's maximum, stored). */
   maxBlobBytes: number;
-  /** Packs uploading at once, each holding its buffer (default 2). */
+  /**
+   * Packs uploading at once, each holding its buffer (default 1: the next pack fills while one
+   * uploads; each more costs a pack's memory, and a backup's budget is a few hundred MiB).
+   */
   uploads?: number;
   signal?: AbortSignal;
 }
@@ -44,7 +47,8 @@ interface OpenPack {
 /**
  * Appends stored chunks (blobs) to pack files and uploads each once it reaches the target size.
  * Blobs are copied in, so the caller's buffer is free as soon as `add` resolves. Memory: the
- * open pack plus the uploading ones, each about `targetBytes + maxBlobBytes`; buffers are reused.
+ * open pack, the uploading ones and, while a pack of several entries is sealed, the copy that
+ * puts each entry's blobs together, each about `targetBytes + maxBlobBytes`; buffers are reused.
  * A pack's name is the SHA-256 of its bytes. Packs are not in any index until the caller
  * writes one for {@link finish}'s list: until then they are orphans a crash leaves behind.
  */
@@ -65,7 +69,7 @@ export class PackWriter {
   constructor(options: PackWriterOptions) {
     this.#options = options;
     this.#capacity = options.targetBytes + options.maxBlobBytes;
-    this.#uploadSlots = new Semaphore(Math.max(1, options.uploads ?? 2));
+    this.#uploadSlots = new Semaphore(Math.max(1, options.uploads ?? 1));
   }
 
   /** Appends a blob; resolves once it is copied in (its pack may still be uploading). */
