@@ -1,4 +1,8 @@
-export type { PostgresRestoreOptions, PostgresSourceConfig } from './config.js';
+export {
+  DEFAULT_SPLIT_TABLES_ABOVE_BYTES,
+  type PostgresRestoreOptions,
+  type PostgresSourceConfig,
+} from './config.js';
 export { maskConnectionString } from './connection.js';
 export { postgresSourceKind } from './postgres-kind.js';
 export { createPostgresRestoreTarget, PostgresRestoreTarget } from './postgres-restore-target.js';
