@@ -73,14 +73,18 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     options.progressIntervalMs ?? 200,
   );
   meter.entriesTotal = entries.length;
+  const streams = entries.reduce((sum, e) => sum + Math.max(1, e.parts?.length ?? 0), 0);
+  const parted = new Set(entries.filter((e) => (e.parts?.length ?? 0) > 0).map((e) => entryPart(e.name)));
   const work = new WorkLedger();
   const report = (force = false, complete = false) => {
     if (!options.onProgress || !meter.due(force)) return;
     meter.workDone = work.done;
     meter.workTotal = work.total;
     meter.schedule = {
-      lanes: Math.max(1, Math.min(target.parallelism, entries.length)),
-      longest: work.largestRemaining((part) => part.startsWith(ENTRY_PREFIX)),
+      // An entry stored in parts may load on several lanes at once.
+      lanes: Math.max(1, Math.min(target.parallelism, streams)),
+      // One stored in parts spreads over lanes: not an entry that must end on one.
+      longest: work.largestRemaining((part) => part.startsWith(ENTRY_PREFIX) && !parted.has(part)),
       after: work.remaining(FINISH),
     };
     options.onProgress(meter.snapshot(complete));
