@@ -4,7 +4,11 @@ export {
   type PostgresSourceConfig,
 } from './config.js';
 export { maskConnectionString } from './connection.js';
-export { postgresSourceKind } from './postgres-kind.js';
+export {
+  createPostgresSourceKind,
+  type PostgresSourceKindOptions,
+  postgresSourceKind,
+} from './postgres-kind.js';
 export { createPostgresRestoreTarget, PostgresRestoreTarget } from './postgres-restore-target.js';
 export { createPostgresSource, PostgresSource } from './postgres-source.js';
 export { postgresTestRestore } from './postgres-test-restore.js';
