@@ -1,4 +1,11 @@
-import { createPostgresSource, postgresSourceKind, type RestoreTarget, runRestore } from '@backupkit/core';
+import {
+  createPostgresSource,
+  createPostgresSourceKind,
+  DEFAULT_SPLIT_TABLES_ABOVE_BYTES,
+  postgresSourceKind,
+  type RestoreTarget,
+  runRestore,
+} from '@backupkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTempDatabase, type TempDatabase, withClient } from '../../../../../test-support/postgres.js';
 import {
@@ -211,6 +218,21 @@ describe('postgres: big tables read and restored as page ranges', () => {
     expect(
       createPostgresSource({ connection_string: source.url, split_tables_above_bytes: false }).describe(),
     ).toMatchObject({ split_tables_above_bytes: false });
+    // A service's setting for every job; a source config's own value wins.
+    expect(() => createPostgresSourceKind({ split_tables_above_bytes: 12 })).toThrow(
+      expect.objectContaining({ code: 'invalid_backup_config' }),
+    );
+    const kind = createPostgresSourceKind({ split_tables_above_bytes: 8 * SMALL_SPLIT });
+    expect(kind.types).toEqual(postgresSourceKind.types);
+    expect(kind.createSource({ connection_string: source.url }).describe()).toMatchObject({
+      split_tables_above_bytes: 8 * SMALL_SPLIT,
+    });
+    expect(
+      kind.createSource({ connection_string: source.url, split_tables_above_bytes: false }).describe(),
+    ).toMatchObject({ split_tables_above_bytes: false });
+    expect(createPostgresSource({ connection_string: source.url }).describe()).toMatchObject({
+      split_tables_above_bytes: DEFAULT_SPLIT_TABLES_ABOVE_BYTES,
+    });
   });
 
   it('a target that cannot take parts fails with not_implemented before writing anything', async () => {
