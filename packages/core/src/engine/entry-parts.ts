@@ -1,3 +1,4 @@
+import { BackupError } from '../errors.js';
 import type { EntryPart, ManifestEntry } from '../repository/manifest.js';
 import type { SourceEntry } from '../sources/backup-source.js';
 
@@ -77,9 +78,21 @@ export class PartsAssembly {
   }
 }
 
-/** Each part of `entry` as an entry of its own: its name, size, sha256-less chunk slice. */
+/**
+ * Each part of `entry` as an entry of its own: its name, size, sha256-less chunk slice.
+ * @throws BackupError `integrity_error` when the parts do not add up to the entry's chunks and size.
+ */
 export function entryPartSlices(entry: ManifestEntry): ManifestEntry[] {
   const parts = entry.parts ?? [];
+  const chunks = parts.reduce((sum, p) => sum + p.chunks, 0);
+  const size = parts.reduce((sum, p) => sum + p.size, 0);
+  if (chunks !== entry.chunks.length || size !== entry.size) {
+    throw new BackupError(
+      'integrity_error',
+      `Entry "${entry.name}": its parts hold ${chunks} chunks and ${size} bytes, the entry ${entry.chunks.length} and ${entry.size}`,
+      { details: { entry: entry.name } },
+    );
+  }
   let first = 0;
   return parts.map((part) => {
     const chunks = entry.chunks.slice(first, first + part.chunks);
