@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { BackupError, isBackupError } from '../../errors.js';
+import { BackupError } from '../../errors.js';
 import type { ManifestEntry } from '../../repository/manifest.js';
 import { Semaphore } from '../../util/semaphore.js';
 import type {
@@ -19,15 +18,13 @@ import {
   quoteIdent,
   SESSION_SETTINGS,
 } from './connection.js';
-import { copyFormatOf, copyFromSql } from './copy-format.js';
-import { copyFrom } from './copy-in-stream.js';
 import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './ddl.js';
 import { loadPartsInParallel } from './parallel-parts.js';
 import { finishRestoreCost, tableCost, tableRestoreCost } from './restore-cost.js';
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
 import { type PlannedTable, planRestore, type RestorePlan } from './restore-plan.js';
-import { RowCounter } from './row-counter.js';
-import { RowDigest, RowDigestTotal } from './row-digest.js';
+import { RowDigestTotal } from './row-digest.js';
+import { checkRowCount, copyInto, type Loaded, tableError } from './table-load.js';
 import { buildTableObjects, type ObjectFailure } from './table-objects.js';
 
 /**
@@ -57,8 +54,6 @@ export class PostgresRestoreTarget implements RestoreTarget {
   #keysRestored = false;
   readonly #objectFailures: ObjectFailure[] = [];
   readonly #restored = new Map<string, Loaded>();
-  /** Tables whose parts loaded at once (for tests and the summary). */
-  readonly #partsLoadedAtOnce = new Set<string>();
   /** One slot per connection in use: entries and the extra connections of parts loading at once. */
   readonly #slots: Semaphore;
 
@@ -237,7 +232,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
       return { name: entry.name, records: loaded.rows, bytes: loaded.bytes };
     } catch (error) {
       broken = true;
-      throw this.#tableError(entry.name, error);
+      throw tableError(this.#connectionString, entry.name, error);
     } finally {
       // A connection whose work failed may be mid-COPY or mid-transaction: never reused.
       client?.release(broken);
@@ -260,16 +255,13 @@ export class PostgresRestoreTarget implements RestoreTarget {
       else await this.#createTable(client, planned);
       const loaded: Loaded = { rows: 0, bytes: 0 };
       for (let i = 0; i < contents.length; i++) {
-        const part = await this.#copy(
+        const part = await copyInto(
           client,
           planned,
           contents[i]!(),
           contents.length > 1 ? i : null,
           context.signal,
-          {
-            context,
-            digest,
-          },
+          { reportWork: context.reportWork, digest, options: this.#options },
         );
         loaded.rows += part.rows;
         loaded.bytes += part.bytes;
@@ -309,9 +301,10 @@ export class PostgresRestoreTarget implements RestoreTarget {
         slots: this.#slots,
         signal: context.signal,
         loadPart: async (partClient, index, signal) => {
-          const part = await this.#copy(partClient, planned, contents[index]!(), index, signal, {
-            context,
+          const part = await copyInto(partClient, planned, contents[index]!(), index, signal, {
+            reportWork: context.reportWork,
             digest,
+            options: this.#options,
           });
           loaded.rows += part.rows;
           loaded.bytes += part.bytes;
@@ -332,7 +325,6 @@ export class PostgresRestoreTarget implements RestoreTarget {
         .catch(() => {});
       throw error;
     }
-    this.#partsLoadedAtOnce.add(planned.entry.name);
     return digest ? { ...loaded, digest: digest.toString() } : loaded;
   }
 
@@ -344,35 +336,6 @@ export class PostgresRestoreTarget implements RestoreTarget {
     }
   }
 
-  /** One COPY FROM STDIN of `content`; a part's rows are checked against the part's count. */
-  async #copy(
-    client: pg.ClientBase,
-    planned: PlannedTable,
-    content: Readable,
-    part: number | null,
-    signal: AbortSignal,
-    { context, digest }: { context: RestoreRunContext; digest: RowDigestTotal | null },
-  ): Promise<{ rows: number; bytes: number }> {
-    const { entry, table } = planned;
-    const cost = tableCost(planned, this.#options);
-    // The rows' parsing and inserting, spread over the bytes as they go in.
-    const perByte = entry.size > 0 ? cost.load / entry.size : 0;
-    const counter = new RowCounter({ onBytes: (n) => context.reportWork?.(n * perByte, entry.name) });
-    const copy = client.query(copyFrom(copyFromSql(table)));
-    if (digest)
-      await pipeline(content, counter, new RowDigest(copyFormatOf(table), digest), copy, { signal });
-    else await pipeline(content, counter, copy, { signal });
-    const expected = part === null ? undefined : entry.parts?.[part]?.metadata.row_count;
-    if (typeof expected === 'number' && copy.rowCount !== expected) {
-      throw new BackupError(
-        'integrity_error',
-        `Table ${entry.name}: part ${part! + 1} of ${entry.parts!.length} loaded ${copy.rowCount} rows, the backup recorded ${expected}`,
-        { details: { table: entry.name, part, rows: copy.rowCount, expected } },
-      );
-    }
-    return { rows: copy.rowCount, bytes: counter.bytes };
-  }
-
   /**
    * A table stored in parts, when verify_after_restore will re-read it: its rows' digest as
    * they load (its parts interleave in the heap, so the re-read can only be compared as rows).
@@ -381,23 +344,6 @@ export class PostgresRestoreTarget implements RestoreTarget {
     return this.#options.verifyAfterRestore && (planned.entry.parts?.length ?? 0) > 0
       ? new RowDigestTotal()
       : null;
-  }
-
-  #tableError(name: string, error: unknown): BackupError {
-    const reason = mapPgError(
-      error,
-      this.#connectionString,
-      'restore_failed',
-      `Restoring table ${name} failed`,
-    );
-    const code = isBackupError(error) ? error.code : reason.code;
-    return new BackupError(
-      code,
-      reason.message.startsWith('Restoring table')
-        ? reason.message
-        : `Restoring table ${name} failed: ${reason.message}`,
-      { details: { ...reason.details, table: name } },
-    );
   }
 
   /** Stops the statement a restore connection is running (an index build) when the restore aborts. */
@@ -463,25 +409,6 @@ export class PostgresRestoreTarget implements RestoreTarget {
 async function ensureSchema(client: pg.Client, schema: string): Promise<void> {
   const found = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
   if (found.rowCount === 0) await client.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-}
-
-/** What a table's load put in: rows, COPY bytes and, for tables stored in parts, their digest. */
-interface Loaded {
-  rows: number;
-  bytes: number;
-  digest?: string;
-}
-
-/** @throws BackupError `integrity_error` when the rows loaded are not the backup's count. */
-function checkRowCount(planned: PlannedTable, rows: number): void {
-  const expected = planned.table.row_count;
-  if (typeof expected === 'number' && rows !== expected) {
-    throw new BackupError(
-      'integrity_error',
-      `Table ${planned.entry.name}: loaded ${rows} rows, the backup recorded ${expected}`,
-      { details: { table: planned.entry.name, rows, expected } },
-    );
-  }
 }
 
 function emptyStream(): Readable {
