@@ -1,5 +1,7 @@
 // `pnpm bench`: backupkit against pg_dump / pg_restore and the parallel COPY read limit, on the
 // same data in the same run, alternating scenarios, medians of BENCH_REPS (≥ 3) repetitions.
+// Then the one-big-table scenario (big-table.ts; BENCH_BIG_SCALE, default 1, 0 leaves it out).
+// BENCH_SCALES=none runs only that; BENCH_WORKDIR moves the scratch directory (default: tmp).
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
