@@ -23,6 +23,10 @@ const keyProvider = new LocalKeyProvider({ bench: Buffer.alloc(32, 7) });
 // Unset: the library's default zstd level.
 const level = process.env.BENCH_ZSTD_LEVEL ? Number(process.env.BENCH_ZSTD_LEVEL) : undefined;
 const parallel = Number(process.env.BENCH_PARALLEL ?? 2);
+// Unset: the source's default threshold for reading a table as page ranges; `off`: never.
+const splitEnv = process.env.BENCH_SPLIT_ABOVE;
+const split =
+  splitEnv === undefined ? {} : { split_tables_above_bytes: splitEnv === 'off' ? false : Number(splitEnv) };
 // Unset: the engine's defaults.
 const workers = process.env.BENCH_WORKERS ? Number(process.env.BENCH_WORKERS) : undefined;
 // Unset: the library's default chunk size (for measuring others: BENCH_AVG_CHUNK=524288).
@@ -69,7 +73,7 @@ if (command === 'backup') {
   const parent = parentId ? await repository.readManifest(parentId) : null;
   const manifest = await runBackup({
     repository,
-    source: createPostgresSource({ connection_string: url, max_parallel_jobs: parallel }),
+    source: createPostgresSource({ connection_string: url, max_parallel_jobs: parallel, ...split }),
     context: { signal: new AbortController().signal, parent, full: false },
     jobId: 'job_bench',
     backupId: `backup_${randomBytes(8).toString('hex')}`,

@@ -13,8 +13,9 @@ export function printReport(
   logicalBytes: number,
   rows: Row[],
   ratios: Record<string, number>,
+  scenario = 'the dataset',
 ): void {
-  console.log(`\n== scale ${scale}× — ${(logicalBytes / 1e6).toFixed(0)} MB of COPY text ==`);
+  console.log(`\n== ${scenario}, scale ${scale}× — ${(logicalBytes / 1e6).toFixed(0)} MB read ==`);
   const width = Math.max(...rows.map((r) => r.name.length)) + 2;
   console.log(
     `${'scenario'.padEnd(width)}${'median s'.padStart(10)}${'peak RSS MiB'.padStart(14)}${'MB/s'.padStart(9)}${'client CPU s'.padStart(14)}`,

@@ -1,16 +1,25 @@
 // `pnpm bench`: backupkit against pg_dump / pg_restore and the parallel COPY read limit, on the
 // same data in the same run, alternating scenarios, medians of BENCH_REPS (≥ 3) repetitions.
+// Then the one-big-table scenario (big-table.ts; BENCH_BIG_SCALE, default 1, 0 leaves it out).
+// BENCH_SCALES=none runs only that; BENCH_WORKDIR moves the scratch directory (default: tmp).
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BIG, type BigTableRun, bigTableRep } from './big-table.js';
 import { type Measurement, measure, median } from './measure.js';
 import { printReport, type Row } from './report.js';
 import { changeDatabase, cloneDatabase, ensureDataset, recreateDatabase, settle } from './scratch-db.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const reps = Math.max(3, Number(process.env.BENCH_REPS ?? 3));
-const scales = (process.env.BENCH_SCALES ?? '1').split(',').map(Number);
+// `none`: only the one-big-table scenario.
+const scales = (process.env.BENCH_SCALES ?? '1')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+// The one-big-table scenario's scale (1: ~1 GB of COPY text); 0 leaves it out.
+const bigScale = Number(process.env.BENCH_BIG_SCALE ?? 1);
 const work = join(process.env.BENCH_WORKDIR ?? tmpdir(), 'backupkit-bench');
 const backupkit = `node ${join(repoRoot, 'bench/backupkit-run.mjs')}`;
 const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -187,6 +196,49 @@ for (const scale of scales) {
     pg_dump_fc_bytes: val('pg_dump -Fc bytes'),
     // Every repetition's wall seconds, in run order, per scenario.
     wall_seconds: Object.fromEntries([...samples].map(([name, ms]) => [name, ms.map((m) => m.wallSeconds)])),
+  });
+}
+
+if (bigScale > 0) {
+  const run: BigTableRun = { samples: new Map(), extra: new Map() };
+  for (let rep = 0; rep < reps; rep++) {
+    log(`one big table, scale ${bigScale}, rep ${rep + 1}/${reps}`);
+    mkdirSync(work, { recursive: true });
+    await bigTableRep(bigScale, work, backupkit, repoRoot, run);
+  }
+  const seconds = (name: string) => (run.samples.get(name) ?? []).map((m) => m.wallSeconds);
+  const ratio = (a: string, b: string) => {
+    const over = seconds(b);
+    return median(seconds(a).map((v, i) => v / (over[i] ?? Number.NaN)));
+  };
+  const val = (name: string) => median(run.extra.get(name) ?? []);
+  const logical = val('one big table: logical bytes');
+  const rows: Row[] = [...run.samples.keys()].map((name) => ({
+    name,
+    seconds: median(seconds(name)),
+    peakRssMiB: Math.max(...(run.samples.get(name) ?? []).map((m) => m.peakRssMiB)),
+    mbPerSecond: logical / 1e6 / median(seconds(name)),
+    cpuSeconds: median((run.samples.get(name) ?? []).map((m) => m.cpuSeconds)),
+  }));
+  const ratios = {
+    'page ranges / read whole, full backup (target ≤ 0.8)': ratio(BIG.split, BIG.whole),
+    'restore / pg_restore -j 2 (target ≤ 0.6)': ratio(BIG.restore, BIG.pgRestore),
+    'second (realistic) stored / its full, page ranges': val(
+      'one big table: second/first stored, page ranges',
+    ),
+    'second (realistic) stored / its full, read whole': val('one big table: second/first stored, whole'),
+  };
+  printReport(bigScale, logical, rows, ratios, 'one big table (events)');
+  results.push({
+    scenario: 'one big table',
+    scale: bigScale,
+    logical_bytes: logical,
+    repetitions: reps,
+    rows,
+    ratios,
+    wall_seconds: Object.fromEntries(
+      [...run.samples].map(([name, ms]) => [name, ms.map((m) => m.wallSeconds)]),
+    ),
   });
 }
 

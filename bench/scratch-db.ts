@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { datasetPresent, datasetSql } from './dataset.js';
+import { bigTablePresent, bigTableSql, datasetPresent, datasetSql } from './dataset.js';
 
 /** The server the benchmark uses (the machine's PostgreSQL by default). */
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -47,19 +47,33 @@ function handle(name: string): ScratchDb {
 export async function ensureDataset(scale: number): Promise<ScratchDb> {
   const base = process.env.BENCH_DB ?? 'backupkit_bench';
   const name = scale === 1 ? base : `${base}_${String(scale).replace('.', '_')}`;
+  return ensureLoaded(name, scale, datasetPresent, datasetSql);
+}
+
+/** The dataset's largest table alone (see bigTableSql) in `<base>_big[_<scale>]`. */
+export async function ensureBigTable(scale: number): Promise<ScratchDb> {
+  const base = `${process.env.BENCH_DB ?? 'backupkit_bench'}_big`;
+  const name = scale === 1 ? base : `${base}_${String(scale).replace('.', '_')}`;
+  return ensureLoaded(name, scale, bigTablePresent, bigTableSql);
+}
+
+async function ensureLoaded(
+  name: string,
+  scale: number,
+  present: (url: string, scale: number) => Promise<boolean>,
+  sqlOf: (scale: number) => string,
+): Promise<ScratchDb> {
   const db = handle(name);
-  if (await datasetPresent(db.url, scale)) return db;
-  process.stderr.write(
-    `[bench] loading the dataset at scale ${scale} into ${name} (about ${Math.ceil(45 * scale)} s)\n`,
-  );
+  if (await present(db.url, scale)) return db;
+  process.stderr.write(`[bench] loading ${name} (scale ${scale}; about ${Math.ceil(45 * scale)} s)\n`);
   await db.drop();
   await admin(`CREATE DATABASE ${name}`);
-  const file = join(tmpdir(), `backupkit-dataset-${scale}.sql`);
-  writeFileSync(file, datasetSql(scale));
+  const file = join(tmpdir(), `${name}.sql`);
+  writeFileSync(file, sqlOf(scale));
   const psql = spawnSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', '-d', db.url, '-f', file], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  if (psql.status !== 0) throw new Error(`loading the dataset failed (psql exit ${psql.status})`);
+  if (psql.status !== 0) throw new Error(`loading ${name} failed (psql exit ${psql.status})`);
   return db;
 }
 
@@ -98,11 +112,15 @@ export async function settle(): Promise<void> {
  * `realistic`: the usual OLTP shape — 1% new rows appended to orders and events, and 1% of
  * their rows updated, chosen among the newest 5%. `uniform`: 1% of rows updated anywhere.
  */
-export async function changeDatabase(url: string, shape: 'realistic' | 'uniform'): Promise<void> {
+export async function changeDatabase(
+  url: string,
+  shape: 'realistic' | 'uniform',
+  tables: readonly ('orders' | 'events')[] = ['orders', 'events'],
+): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    for (const table of ['orders', 'events']) {
+    for (const table of tables) {
       const { rows } = await client.query<{ n: string; max: string }>(
         `SELECT count(*) AS n, max(id) AS max FROM ${table}`,
       );

@@ -12,6 +12,7 @@ import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from 
 import { abortedError, linkedAbortController } from '../util/abort.js';
 import { forEachConcurrent } from '../util/concurrency.js';
 import { ChunkWriter } from './chunk-writer.js';
+import { readWork } from './entry-parts.js';
 import { type BackupProgress, ProgressMeter } from './progress.js';
 import { SizeEstimate } from './size-estimate.js';
 
@@ -106,7 +107,8 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
 
     const meter = new ProgressMeter(plan.estimatedBytes, options.progressIntervalMs ?? 200);
     const estimate = new SizeEstimate(plan.estimatedBytes);
-    const current = new Set<string>();
+    // Entries being read, with how many of their streams (parts read at once count each).
+    const current = new Map<string, number>();
     const report = (force = false, complete = false) => {
       if (!options.onProgress || !meter.due(force)) return;
       meter.bytesEstimated = estimate.total;
@@ -114,27 +116,34 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
         ...meter.snapshot(complete),
         chunksWritten: activeWriter.newChunks,
         bytesStored: activeWriter.storedBytes,
-        currentEntries: [...current],
+        currentEntries: [...current.keys()],
       });
     };
     stopHeartbeat = meter.heartbeat(() => report());
 
     const entries: ManifestEntry[] = [];
     const names = new Set<string>();
-    await forEachConcurrent(plan.entries, Math.max(1, plan.parallelism), async (entry, index) => {
+    await forEachConcurrent(readWork(plan.entries), Math.max(1, plan.parallelism), async (work) => {
       if (signal.aborted) throw abortedError(signal);
-      if (names.has(entry.name)) {
-        throw new BackupError('internal_error', `The source listed entry "${entry.name}" twice`, {
-          details: { entry: entry.name },
-        });
+      const { entry, part } = work;
+      if (!part || part.index === 0) {
+        if (names.has(entry.name)) {
+          throw new BackupError('internal_error', `The source listed entry "${entry.name}" twice`, {
+            details: { entry: entry.name },
+          });
+        }
+        names.add(entry.name);
+        meter.entriesTotal++;
       }
-      names.add(entry.name);
-      meter.entriesTotal++;
-      current.add(entry.name);
-      estimate.start(entry.name, entry.estimatedBytes);
+      const read = part ? part.assembly.partEntry(part.index) : entry;
+      // Parts of one entry are read at once: each is its own item of the estimate.
+      const key = part ? `${entry.name}\u0000${part.index}` : entry.name;
+      current.set(entry.name, (current.get(entry.name) ?? 0) + 1);
+      estimate.start(key, read.estimatedBytes);
       try {
-        entries[index] = await backupEntry(entry, {
-          entryIndex: index,
+        const done = await backupEntry(read, {
+          // Packs keep a stream's chunks together, an entry's parts in order.
+          packGroup: work.entryIndex * 2 ** 20 + (part?.index ?? 0),
           repository,
           writer: activeWriter,
           encoder: activeEncoder,
@@ -145,17 +154,22 @@ export async function runBackup(options: RunBackupOptions): Promise<Manifest> {
           onBytes: (n) => {
             meter.working();
             meter.bytesDone += n;
-            estimate.read(entry.name, n);
+            estimate.read(key, n);
             report();
           },
         });
-        estimate.finish(entry.name, entries[index]!.size);
+        estimate.finish(key, done.size);
+        const whole = part ? part.assembly.add(part.index, done) : done;
+        if (!whole) return;
+        entries[work.entryIndex] = whole;
       } catch (error) {
         // Stop the other entries promptly; the first error is what the run reports.
         controller.abort(error);
         throw error;
       } finally {
-        current.delete(entry.name);
+        const streams = (current.get(entry.name) ?? 1) - 1;
+        if (streams > 0) current.set(entry.name, streams);
+        else current.delete(entry.name);
       }
       meter.entriesDone++;
       report();
@@ -236,8 +250,8 @@ function parentDigests(parent: Manifest | null): Map<string, { size: number; sha
 }
 
 interface EntryContext {
-  /** The entry's place in the run: its chunks are kept together in packs. */
-  entryIndex: number;
+  /** The stream's place in the run (entry, part): its chunks are kept together in packs. */
+  packGroup: number;
   repository: Repository;
   writer: ChunkWriter;
   encoder: ChunkEncoder;
@@ -295,7 +309,7 @@ async function backupEntry(entry: SourceEntry, ctx: EntryContext): Promise<Manif
       const length = chunk.length;
       // The writer takes the buffer over (it may be transferred to a worker): no use after this.
       ctx.phases?.mark('chunk');
-      const { id } = await ctx.writer.submit(chunk, hash, { group: ctx.entryIndex, seq: ids.length });
+      const { id } = await ctx.writer.submit(chunk, hash, { group: ctx.packGroup, seq: ids.length });
       ctx.phases?.mark('write'); // handed to the writer: hashing, dedup and storing go on in the background
       ids.push(id);
       sizes.push(length);

@@ -5,11 +5,17 @@ import { BackupError, toBackupError } from '../errors.js';
 import type { ChunkReader } from '../repository/chunk-decoder.js';
 import type { Manifest, ManifestEntry } from '../repository/manifest.js';
 import type { Repository } from '../repository/repository.js';
-import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../sources/backup-source.js';
+import type {
+  EntryPartContents,
+  EntryRestoreResult,
+  RestoreRunContext,
+  RestoreTarget,
+} from '../sources/backup-source.js';
 import { abortedError, linkedAbortController } from '../util/abort.js';
 import { forEachConcurrent } from '../util/concurrency.js';
 import { giveBack } from '../util/lent-buffers.js';
 import { chunkRefsFunction } from './content-ids.js';
+import { entryPartSlices } from './entry-parts.js';
 import { LentWindow } from './lent-window.js';
 import { ProgressMeter, type TransferProgress } from './progress.js';
 import { WorkLedger } from './work-ledger.js';
@@ -67,14 +73,18 @@ export async function runRestore(options: RunRestoreOptions): Promise<RestoreRes
     options.progressIntervalMs ?? 200,
   );
   meter.entriesTotal = entries.length;
+  const streams = entries.reduce((sum, e) => sum + Math.max(1, e.parts?.length ?? 0), 0);
+  const parted = new Set(entries.filter((e) => (e.parts?.length ?? 0) > 0).map((e) => entryPart(e.name)));
   const work = new WorkLedger();
   const report = (force = false, complete = false) => {
     if (!options.onProgress || !meter.due(force)) return;
     meter.workDone = work.done;
     meter.workTotal = work.total;
     meter.schedule = {
-      lanes: Math.max(1, Math.min(target.parallelism, entries.length)),
-      longest: work.largestRemaining((part) => part.startsWith(ENTRY_PREFIX)),
+      // An entry stored in parts may load on several lanes at once.
+      lanes: Math.max(1, Math.min(target.parallelism, streams)),
+      // One stored in parts spreads over lanes: not an entry that must end on one.
+      longest: work.largestRemaining((part) => part.startsWith(ENTRY_PREFIX) && !parted.has(part)),
       after: work.remaining(FINISH),
     };
     options.onProgress(meter.snapshot(complete));
@@ -222,18 +232,11 @@ interface RestoreEntryContext {
 }
 
 async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Promise<EntryRestoreResult> {
+  if (entry.parts && entry.parts.length > 0) return restoreEntryParts(entry, ctx);
   const hasContent = entry.chunks.length > 0 || entry.sha256 !== undefined;
   if (!hasContent) return ctx.target.restoreEntry(entry, null, ctx.context);
   const state: { failure?: BackupError; complete: boolean } = { complete: false };
-  const content = Readable.from(
-    verifiedContent(entry, ctx.reader, ctx.prefetch, ctx.context.signal, state, ctx.onBytes),
-    { objectMode: false, highWaterMark: 1 },
-  );
-  // The target may not be listening yet when a cancellation destroys the stream; its own
-  // read then reports the error, so an unobserved 'error' event must not crash the process.
-  content.on('error', () => {});
-  const onAbort = () => content.destroy(abortedError(ctx.context.signal));
-  ctx.context.signal.addEventListener('abort', onAbort, { once: true });
+  const content = openContent(entry, ctx, state);
   try {
     const result = await ctx.target.restoreEntry(entry, content, ctx.context);
     // Our verdict wins over however the target reported (or swallowed) a broken stream.
@@ -242,9 +245,65 @@ async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Pro
   } catch (error) {
     throw state.failure ?? error;
   } finally {
-    ctx.context.signal.removeEventListener('abort', onAbort);
     if (!content.destroyed) content.destroy();
   }
+}
+
+/** An entry stored in parts: the target opens each part's verified content when it is ready for it. */
+async function restoreEntryParts(
+  entry: ManifestEntry,
+  ctx: RestoreEntryContext,
+): Promise<EntryRestoreResult> {
+  const target = ctx.target;
+  if (!target.restoreEntryParts) {
+    throw new BackupError(
+      'not_implemented',
+      `Entry "${entry.name}" was backed up in ${entry.parts!.length} parts, which this target cannot restore`,
+      { details: { entry: entry.name } },
+    );
+  }
+  const slices = entryPartSlices(entry);
+  const state: { failure?: BackupError; complete: boolean } = { complete: false };
+  const opened: Readable[] = [];
+  const parts: EntryPartContents = {
+    count: slices.length,
+    open: (index) => {
+      const slice = slices[index];
+      if (!slice || opened[index])
+        throw new BackupError('internal_error', `Part ${index} of "${entry.name}" opened twice or unknown`);
+      opened[index] = openContent(slice, ctx, state);
+      return opened[index];
+    },
+  };
+  try {
+    const result = await target.restoreEntryParts(entry, parts, ctx.context);
+    if (state.failure) throw state.failure;
+    return result;
+  } catch (error) {
+    throw state.failure ?? error;
+  } finally {
+    for (const content of opened) if (content && !content.destroyed) content.destroy();
+  }
+}
+
+/** The entry's verified content as a stream, destroyed when the run is cancelled. */
+function openContent(
+  entry: ManifestEntry,
+  ctx: RestoreEntryContext,
+  state: { failure?: BackupError; complete: boolean },
+): Readable {
+  const content = Readable.from(
+    verifiedContent(entry, ctx.reader, ctx.prefetch, ctx.context.signal, state, ctx.onBytes),
+    { objectMode: false, highWaterMark: 1 },
+  );
+  // The target may not be listening yet when a cancellation destroys the stream; its own
+  // read then reports the error, so an unobserved 'error' event must not crash the process.
+  content.on('error', () => {});
+  const signal = ctx.context.signal;
+  const onAbort = () => content.destroy(abortedError(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  content.once('close', () => signal.removeEventListener('abort', onAbort));
+  return content;
 }
 
 /**

@@ -20,6 +20,24 @@ export interface ManifestEntry {
   chunks: ChunkRef[];
   /** Source-defined metadata: mode and mtime of a file, columns and row count of a table... */
   metadata: Record<string, unknown>;
+  /**
+   * Set when the content was read as separate streams (a big table's page ranges), in order:
+   * `chunks` is their chunk lists one after the other, each part owning the next `chunks` of
+   * them. Each part is whole on its own (e.g. a COPY stream with its own header), so a reader
+   * hands parts over one by one, never `chunks` as one stream. Such an entry has no `sha256`.
+   * Absent for single-stream content and in manifests written before parts existed.
+   */
+  parts?: EntryPart[];
+}
+
+/** One separately read stream of an entry's content (see {@link ManifestEntry.parts}). */
+export interface EntryPart {
+  /** Plaintext bytes of this part. */
+  size: number;
+  /** How many of the entry's `chunks`, after the previous parts' ones, are this part's. */
+  chunks: number;
+  /** Source-defined metadata: a table part's page range and row count. */
+  metadata: Record<string, unknown>;
 }
 
 export interface ManifestTotals {

@@ -35,6 +35,23 @@ export interface SourceEntry {
    * content, and {@link RestoreRunContext.chunkRefsOf} lets a target compare against them.
    */
   hashContent?: boolean;
+  /**
+   * The content as separate streams read in parallel (a big table's page ranges), in order.
+   * The engine reads them like entries of their own and records one entry with
+   * `ManifestEntry.parts`; `open`, `unchangedSince` and `hashContent` are then not used (no
+   * SHA-256 of the whole), and `completeMetadata` is called once every part is read.
+   */
+  parts?: SourceEntryPart[];
+}
+
+/** One stream of a {@link SourceEntry} read in parts. */
+export interface SourceEntryPart {
+  /** Expected content bytes, for progress. */
+  estimatedBytes: number;
+  /** Opens this part's content; called at most once. */
+  open: (signal: AbortSignal) => Promise<Readable>;
+  /** Metadata for `EntryPart.metadata`, called after the part's content was consumed. */
+  metadata: () => Record<string, unknown>;
 }
 
 export interface BackupRunContext {
@@ -98,6 +115,13 @@ export interface RestoreRunContext {
   reportWork?: (units: number, entry?: string) => void;
 }
 
+/** The parts of an entry stored in parts, for {@link RestoreTarget.restoreEntryParts}. */
+export interface EntryPartContents {
+  readonly count: number;
+  /** Part `index`'s content, each chunk authenticated, its size checked before its last bytes. */
+  open(index: number): Readable;
+}
+
 export interface EntryRestoreResult {
   name: string;
   /** Rows for tables, 1 for files. */
@@ -124,6 +148,16 @@ export interface RestoreTarget {
   restoreCost?(entry: ManifestEntry): number;
   /** Relative time `finish()` takes (after `prepare`), in the same units. Without it: 0. */
   finishCost?(): number;
+  /**
+   * Writes an entry stored in parts (`ManifestEntry.parts`): `parts.open(i)` streams part `i`'s
+   * verified content, each part once, in any order and at once if the target likes. Without
+   * it such entries cannot be restored into this target (`not_implemented`).
+   */
+  restoreEntryParts?(
+    entry: ManifestEntry,
+    parts: EntryPartContents,
+    context: RestoreRunContext,
+  ): Promise<EntryRestoreResult>;
   /** Writes one entry. `content` is null for entries without content. */
   restoreEntry(
     entry: ManifestEntry,

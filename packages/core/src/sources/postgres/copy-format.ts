@@ -109,6 +109,15 @@ export function copyToSql(table: CopyTable): string {
   return `COPY ${copyTarget(table)} TO STDOUT${formatOption(table)}`;
 }
 
+/**
+ * `COPY (SELECT columns FROM t WHERE condition) TO STDOUT` in the table's format: one page range
+ * of a table read in parts. Same columns, same bytes per row as `copyToSql`.
+ */
+export function copyRowsToSql(table: CopyTable, condition: string): string {
+  const columns = table.copy_columns.map(quoteIdent).join(', ');
+  return `COPY (SELECT ${columns} FROM ONLY ${qualified(table.schema, table.name)} WHERE ${condition}) TO STDOUT${formatOption(table)}`;
+}
+
 /** `COPY t (columns) FROM STDIN` in the format the entry was backed up in. */
 export function copyFromSql(table: CopyTable): string {
   return `COPY ${copyTarget(table)} FROM STDIN${formatOption(table)}`;

@@ -1,6 +1,14 @@
-export type { PostgresRestoreOptions, PostgresSourceConfig } from './config.js';
+export {
+  DEFAULT_SPLIT_TABLES_ABOVE_BYTES,
+  type PostgresRestoreOptions,
+  type PostgresSourceConfig,
+} from './config.js';
 export { maskConnectionString } from './connection.js';
-export { postgresSourceKind } from './postgres-kind.js';
+export {
+  createPostgresSourceKind,
+  type PostgresSourceKindOptions,
+  postgresSourceKind,
+} from './postgres-kind.js';
 export { createPostgresRestoreTarget, PostgresRestoreTarget } from './postgres-restore-target.js';
 export { createPostgresSource, PostgresSource } from './postgres-source.js';
 export { postgresTestRestore } from './postgres-test-restore.js';

@@ -1,3 +1,4 @@
+import { BackupError } from '../../errors.js';
 import type { SourceKind } from '../backup-source.js';
 import {
   type FinishedRestore,
@@ -46,3 +47,29 @@ export const postgresSourceKind: SourceKind = {
   restoreSummary: postgresRestoreSummary,
   testRestore: (context) => postgresTestRestore(context),
 };
+
+/** Host-wide settings of the PostgreSQL source that jobs do not carry (the REST job body has no such fields). */
+export interface PostgresSourceKindOptions {
+  /** See `PostgresSourceConfig.split_tables_above_bytes`. */
+  split_tables_above_bytes?: number | false;
+}
+
+/**
+ * The PostgreSQL source kind with host-wide settings, for `createBackupService({ sources })`:
+ * every job's source gets them (a source config's own value wins).
+ * @throws BackupError `invalid_backup_config` for a bad setting.
+ */
+export function createPostgresSourceKind(options: PostgresSourceKindOptions): SourceKind {
+  const settings =
+    options.split_tables_above_bytes === undefined
+      ? {}
+      : { split_tables_above_bytes: options.split_tables_above_bytes };
+  const issues = validatePostgresSource({ connection_string: 'postgresql://check', ...settings });
+  if (issues.length > 0) {
+    throw new BackupError('invalid_backup_config', issues.join('; '), { details: { issues } });
+  }
+  return {
+    ...postgresSourceKind,
+    createSource: (config) => createPostgresSource({ ...settings, ...config }),
+  };
+}

@@ -1,9 +1,14 @@
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { BackupError, isBackupError } from '../../errors.js';
+import { BackupError } from '../../errors.js';
 import type { ManifestEntry } from '../../repository/manifest.js';
-import type { EntryRestoreResult, RestoreRunContext, RestoreTarget } from '../backup-source.js';
+import { Semaphore } from '../../util/semaphore.js';
+import type {
+  EntryPartContents,
+  EntryRestoreResult,
+  RestoreRunContext,
+  RestoreTarget,
+} from '../backup-source.js';
 import { type PostgresRestoreOptions, parseRestoreOptions } from './config.js';
 import {
   connect,
@@ -13,13 +18,13 @@ import {
   quoteIdent,
   SESSION_SETTINGS,
 } from './connection.js';
-import { copyFromSql } from './copy-format.js';
-import { copyFrom } from './copy-in-stream.js';
 import { createSequenceSql, createTableSql, createTypeSql, ownedBySql } from './ddl.js';
+import { loadPartsInParallel } from './parallel-parts.js';
 import { finishRestoreCost, tableCost, tableRestoreCost } from './restore-cost.js';
 import { dropForeignKeys, type ForeignKey, finishRestore, readdForeignKeys } from './restore-finish.js';
-import { planRestore, type RestorePlan } from './restore-plan.js';
-import { RowCounter } from './row-counter.js';
+import { type PlannedTable, planRestore, type RestorePlan } from './restore-plan.js';
+import { RowDigestTotal } from './row-digest.js';
+import { checkRowCount, copyInto, type Loaded, tableError } from './table-load.js';
 import { buildTableObjects, type ObjectFailure } from './table-objects.js';
 
 /**
@@ -48,7 +53,9 @@ export class PostgresRestoreTarget implements RestoreTarget {
   #droppedKeys: ForeignKey[] = [];
   #keysRestored = false;
   readonly #objectFailures: ObjectFailure[] = [];
-  readonly #restored = new Map<string, { rows: number; bytes: number }>();
+  readonly #restored = new Map<string, Loaded>();
+  /** One slot per connection in use: entries and the extra connections of parts loading at once. */
+  readonly #slots: Semaphore;
 
   /** @throws BackupError `invalid_backup_config`. */
   constructor(destination: Record<string, unknown>, options: Record<string, unknown>) {
@@ -56,6 +63,7 @@ export class PostgresRestoreTarget implements RestoreTarget {
     this.#connectionString = parsed.connectionString;
     this.#options = parsed.options;
     this.parallelism = parsed.options.parallelism;
+    this.#slots = new Semaphore(this.parallelism);
   }
 
   /**
@@ -108,92 +116,38 @@ export class PostgresRestoreTarget implements RestoreTarget {
     context: RestoreRunContext,
   ): Promise<EntryRestoreResult> {
     const planned = this.#plan?.tables.get(entry.name);
-    if (!planned || !this.#pool) {
+    if (!planned) {
       // Not selected: leave it alone (and stop fetching its chunks).
       content?.destroy();
       return { name: entry.name, records: 0, bytes: 0 };
     }
-    this.#setup ??= this.#runSetup();
-    await this.#setup;
-    context.signal.throwIfAborted();
-    const { table } = planned;
-    const target = qualified(table.schema, table.name);
-    let client: pg.PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw mapPgError(
-        error,
-        this.#connectionString,
-        'source_unreachable',
-        `Cannot connect to restore ${entry.name}`,
-      );
-    }
-    let broken = false;
-    let committed = false;
-    try {
-      await client.query('BEGIN');
-      if (planned.exists) await client.query(`TRUNCATE ONLY ${target}`);
-      else {
-        await client.query(createTableSql(table, this.#plan?.schema.sequences ?? []));
-        for (const seq of this.#sequencesOf(entry.name)) {
-          const sql = ownedBySql(seq);
-          if (sql) await client.query(sql);
-        }
-      }
-      const cost = tableCost(planned, this.#options);
-      // The rows' parsing and inserting, spread over the bytes as they go in.
-      const perByte = entry.size > 0 ? cost.load / entry.size : 0;
-      const counter = new RowCounter({ onBytes: (n) => context.reportWork?.(n * perByte, entry.name) });
-      const copy = client.query(copyFrom(copyFromSql(table)));
-      await pipeline(content ?? emptyStream(), counter, copy, { signal: context.signal });
-      const expected = table.row_count;
-      if (typeof expected === 'number' && copy.rowCount !== expected) {
-        throw new BackupError(
-          'integrity_error',
-          `Table ${entry.name}: loaded ${copy.rowCount} rows, the backup recorded ${expected}`,
-          { details: { table: entry.name, rows: copy.rowCount, expected } },
-        );
-      }
-      await client.query('COMMIT');
-      committed = true;
-      this.#restored.set(entry.name, { rows: copy.rowCount, bytes: counter.bytes });
-      const failures = await buildTableObjects(
-        client,
-        planned,
-        this.#options,
-        context.signal,
-        (pid) => this.#cancelBackend(pid),
-        () => context.reportWork?.(cost.perObject, entry.name),
-      );
-      this.#objectFailures.push(...failures);
-      return { name: entry.name, records: copy.rowCount, bytes: counter.bytes };
-    } catch (error) {
-      if (context.signal.aborted) broken = true;
-      try {
-        if (!broken && !committed) await client.query('ROLLBACK');
-      } catch {
-        broken = true;
-      }
-      const reason = mapPgError(
-        error,
-        this.#connectionString,
-        'restore_failed',
-        `Restoring table ${entry.name} failed`,
-      );
-      const code = isBackupError(error) ? error.code : reason.code;
-      throw new BackupError(
-        code,
-        reason.message.startsWith('Restoring table')
-          ? reason.message
-          : `Restoring table ${entry.name} failed: ${reason.message}`,
-        { details: { ...reason.details, table: entry.name } },
-      );
-    } finally {
-      client.release(broken);
-    }
+    return this.#inSlot(planned, context, (client) =>
+      this.#loadInOneTransaction(client, planned, [() => content ?? emptyStream()], context),
+    );
   }
 
+  /**
+   * A table backed up as page ranges. A table this restore creates is created (and committed)
+   * first, then its parts load at once, each part its own COPY, on this entry's connection and
+   * any other the budget (`max_parallel_jobs`) has free; if one fails the table is dropped
+   * again. A table that exists (overwrite) keeps the one-transaction promise: its parts load
+   * one after the other on one connection. Then indexes and constraints as for any table.
+   * @throws BackupError `restore_failed` naming the table (or the content's own error code).
+   */
+  async restoreEntryParts(
+    entry: ManifestEntry,
+    parts: EntryPartContents,
+    context: RestoreRunContext,
+  ): Promise<EntryRestoreResult> {
+    const planned = this.#plan?.tables.get(entry.name);
+    if (!planned) return { name: entry.name, records: 0, bytes: 0 };
+    const opens = Array.from({ length: parts.count }, (_, i) => () => parts.open(i));
+    return this.#inSlot(planned, context, (client) =>
+      planned.exists
+        ? this.#loadInOneTransaction(client, planned, opens, context)
+        : this.#loadPartsAtOnce(client, planned, opens, context),
+    );
+  }
   /**
    * Foreign keys (created and put back), sequence values; then verification.
    * @returns `{ tables_restored, records_restored, data_size, verification, warnings }`.
@@ -233,6 +187,163 @@ export class PostgresRestoreTarget implements RestoreTarget {
     this.#pool = null;
     await this.#control?.end().catch(() => {});
     this.#control = null;
+  }
+
+  /**
+   * Runs `load` on a connection of the restore's budget (waiting for a free slot), then builds
+   * the created table's own indexes and constraints there; errors name the table.
+   */
+  async #inSlot(
+    planned: PlannedTable,
+    context: RestoreRunContext,
+    load: (client: pg.PoolClient) => Promise<Loaded>,
+  ): Promise<EntryRestoreResult> {
+    const { entry } = planned;
+    const pool = this.#pool;
+    if (!pool) throw new BackupError('internal_error', 'restoreEntry() called before prepare()');
+    this.#setup ??= this.#runSetup();
+    await this.#setup;
+    await this.#slots.acquire(context.signal);
+    let client: pg.PoolClient | undefined;
+    let broken = false;
+    try {
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw mapPgError(
+          error,
+          this.#connectionString,
+          'source_unreachable',
+          `Cannot connect to restore ${entry.name}`,
+        );
+      }
+      const loaded = await load(client);
+      this.#restored.set(entry.name, loaded);
+      const cost = tableCost(planned, this.#options);
+      const failures = await buildTableObjects(
+        client,
+        planned,
+        this.#options,
+        context.signal,
+        (pid) => this.#cancelBackend(pid),
+        () => context.reportWork?.(cost.perObject, entry.name),
+      );
+      this.#objectFailures.push(...failures);
+      return { name: entry.name, records: loaded.rows, bytes: loaded.bytes };
+    } catch (error) {
+      broken = true;
+      throw tableError(this.#connectionString, entry.name, error);
+    } finally {
+      // A connection whose work failed may be mid-COPY or mid-transaction: never reused.
+      client?.release(broken);
+      this.#slots.release();
+    }
+  }
+
+  /** TRUNCATE or CREATE, then every stream's COPY in order, one transaction. */
+  async #loadInOneTransaction(
+    client: pg.ClientBase,
+    planned: PlannedTable,
+    contents: (() => Readable)[],
+    context: RestoreRunContext,
+  ): Promise<Loaded> {
+    const { table } = planned;
+    const digest = this.#digestFor(planned);
+    try {
+      await client.query('BEGIN');
+      if (planned.exists) await client.query(`TRUNCATE ONLY ${qualified(table.schema, table.name)}`);
+      else await this.#createTable(client, planned);
+      const loaded: Loaded = { rows: 0, bytes: 0 };
+      for (let i = 0; i < contents.length; i++) {
+        const part = await copyInto(
+          client,
+          planned,
+          contents[i]!(),
+          contents.length > 1 ? i : null,
+          context.signal,
+          { reportWork: context.reportWork, digest, options: this.#options },
+        );
+        loaded.rows += part.rows;
+        loaded.bytes += part.bytes;
+      }
+      checkRowCount(planned, loaded.rows);
+      await client.query('COMMIT');
+      return digest ? { ...loaded, digest: digest.toString() } : loaded;
+    } catch (error) {
+      if (!context.signal.aborted) await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
+  /** CREATE (committed), then the parts at once; the table is dropped again if a part fails. */
+  async #loadPartsAtOnce(
+    client: pg.PoolClient,
+    planned: PlannedTable,
+    contents: (() => Readable)[],
+    context: RestoreRunContext,
+  ): Promise<Loaded> {
+    const { table } = planned;
+    try {
+      await client.query('BEGIN');
+      await this.#createTable(client, planned);
+      await client.query('COMMIT');
+    } catch (error) {
+      if (!context.signal.aborted) await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+    const digest = this.#digestFor(planned);
+    const loaded: Loaded = { rows: 0, bytes: 0 };
+    try {
+      await loadPartsInParallel({
+        count: contents.length,
+        lead: client,
+        pool: this.#pool!,
+        slots: this.#slots,
+        signal: context.signal,
+        loadPart: async (partClient, index, signal) => {
+          const part = await copyInto(partClient, planned, contents[index]!(), index, signal, {
+            reportWork: context.reportWork,
+            digest,
+            options: this.#options,
+          });
+          loaded.rows += part.rows;
+          loaded.bytes += part.bytes;
+        },
+        connectFailed: (error) =>
+          mapPgError(
+            error,
+            this.#connectionString,
+            'source_unreachable',
+            `Cannot connect to restore ${planned.entry.name}`,
+          ),
+      });
+      checkRowCount(planned, loaded.rows);
+    } catch (error) {
+      // Parts already committed: the table this restore made goes again, as a failed load leaves it.
+      await this.#control
+        ?.query(`DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`)
+        .catch(() => {});
+      throw error;
+    }
+    return digest ? { ...loaded, digest: digest.toString() } : loaded;
+  }
+
+  async #createTable(client: pg.ClientBase, planned: PlannedTable): Promise<void> {
+    await client.query(createTableSql(planned.table, this.#plan?.schema.sequences ?? []));
+    for (const seq of this.#sequencesOf(planned.entry.name)) {
+      const sql = ownedBySql(seq);
+      if (sql) await client.query(sql);
+    }
+  }
+
+  /**
+   * A table stored in parts, when verify_after_restore will re-read it: its rows' digest as
+   * they load (its parts interleave in the heap, so the re-read can only be compared as rows).
+   */
+  #digestFor(planned: PlannedTable): RowDigestTotal | null {
+    return this.#options.verifyAfterRestore && (planned.entry.parts?.length ?? 0) > 0
+      ? new RowDigestTotal()
+      : null;
   }
 
   /** Stops the statement a restore connection is running (an index build) when the restore aborts. */

@@ -1,14 +1,13 @@
-import type { Readable } from 'node:stream';
 import { BackupError } from '../../errors.js';
 import type { BackupRunContext, BackupRunPlan, BackupSource, SourceEntry } from '../backup-source.js';
 import { captureSequences, captureTables, captureTypes, listTables } from './catalog-capture.js';
 import { type PostgresSourceConfig, parseSourceConfig } from './config.js';
 import { mapPgError, maskConnectionString, qualified, SESSION_SETTINGS } from './connection.js';
-import { copyFormatOf, copyToSql } from './copy-format.js';
-import { CopyOutStream } from './copy-out-stream.js';
+import { copyFormatOf, copyRowsToSql, copyToSql } from './copy-format.js';
+import { openCopyRead } from './copy-read.js';
+import { pageRangeCondition, planPageRanges, shareByPages, type TableSplit } from './page-ranges.js';
 import { POSTGRES_FAMILY } from './postgres-types.js';
-import { RowCounter } from './row-counter.js';
-import type { DatabaseSchema, TableEntryMetadata, TableSchema } from './schema-types.js';
+import type { DatabaseSchema, TableEntryMetadata, TablePartMetadata, TableSchema } from './schema-types.js';
 import { estimateCopyBytes } from './size-estimate.js';
 import { SnapshotPool } from './snapshot-pool.js';
 import { entryName, selectTables, TablePattern } from './table-match.js';
@@ -36,6 +35,7 @@ export class PostgresSource implements BackupSource {
       tables: this.#config.tables,
       exclude_tables: this.#config.exclude_tables,
       max_parallel_jobs: this.#config.max_parallel_jobs,
+      split_tables_above_bytes: this.#config.split_tables_above_bytes,
     };
   }
 
@@ -82,6 +82,7 @@ export class PostgresSource implements BackupSource {
         );
       }
       const captured = await captureTables(client, tables);
+      const tableOid = new Map(captured.tables.map((schema, i) => [schema, tables[i]!.oid]));
       await estimateCopyBytes(
         client,
         captured.tables.map((schema, i) => ({ oid: tables[i]!.oid, schema })),
@@ -105,14 +106,20 @@ export class PostgresSource implements BackupSource {
       };
       const ordered = [...captured.tables].sort((a, b) => b.estimated_bytes - a.estimated_bytes);
       const estimatedBytes = ordered.reduce((sum, t) => sum + t.estimated_bytes, 0);
-      const entries = ordered.map((t) => this.#entry(pool, t));
+      const splits = await planPageRanges(
+        client,
+        ordered.map((t) => tableOid.get(t)!),
+        this.#config.split_tables_above_bytes,
+      );
+      const entries = ordered.map((t) => this.#entry(pool, t, splits.get(tableOid.get(t)!)));
+      const streams = entries.reduce((sum, e) => sum + Math.max(1, e.parts?.length ?? 0), 0);
       return {
         entries: (async function* () {
           yield* entries;
         })(),
         estimatedBytes,
         metadata: { postgres: schema },
-        parallelism: Math.max(1, Math.min(this.#config.max_parallel_jobs, ordered.length)),
+        parallelism: Math.max(1, Math.min(this.#config.max_parallel_jobs, streams)),
         close: () => pool.close(),
       };
     } catch (error) {
@@ -121,70 +128,53 @@ export class PostgresSource implements BackupSource {
     }
   }
 
-  #entry(pool: SnapshotPool, table: TableSchema): SourceEntry {
-    const cs = this.#config.connection_string;
+  #entry(pool: SnapshotPool, table: TableSchema, split: TableSplit | undefined): SourceEntry {
     const name = entryName(table);
-    let rowCount: number | null = null;
     const metadata: TableEntryMetadata = { ...table };
-    return {
+    const checksum = {
+      algorithm: 'chunk-ids',
+      of: copyFormatOf(table) === 'binary' ? 'copy-binary' : 'copy-text',
+    };
+    const rows: (number | null)[] = (split?.ranges ?? [null]).map(() => null);
+    const read = (sql: string, what: string, index: number) => (signal: AbortSignal) =>
+      openCopyRead(pool, sql, {
+        connectionString: this.#config.connection_string,
+        what,
+        signal,
+        onRowCount: (count) => {
+          rows[index] = count;
+        },
+      });
+    const entry: SourceEntry = {
       name,
       kind: 'table',
       metadata: { ...metadata },
       estimatedBytes: table.estimated_bytes,
-      open: async (signal: AbortSignal): Promise<Readable> => {
-        signal.throwIfAborted();
-        const client = await pool.acquire();
-        const copy = client.query(new CopyOutStream(copyToSql(table)));
-        let finished = false;
-        let released = false;
-        const giveBack = (ok: boolean): void => {
-          if (released) return;
-          released = true;
-          if (ok) pool.release(client);
-          else pool.discard(client);
-        };
-        const counter = new RowCounter({
-          // The row count comes from the server's CommandComplete; a query queued behind the
-          // COPY resolves only once that has been processed (and keeps the client ours till then).
-          beforeEnd: async () => {
-            try {
-              await client.query('SELECT 1');
-            } catch (error) {
-              throw mapPgError(error, cs, 'source_unreachable', `Reading table ${name} failed`);
-            }
-            rowCount = copy.rowCount;
-            finished = true;
-            giveBack(true);
-          },
-        });
-        const onAbort = (): void => {
-          counter.destroy(new BackupError('aborted', 'The backup was cancelled'));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        copy.once('error', (error) => {
-          giveBack(false);
-          counter.destroy(mapPgError(error, cs, 'source_unreachable', `Reading table ${name} failed`));
-        });
-        counter.once('close', () => {
-          signal.removeEventListener('abort', onAbort);
-          if (!finished) {
-            copy.destroy();
-            giveBack(false);
-          }
-        });
-        copy.pipe(counter);
-        return counter;
-      },
       // The COPY stream is never seen whole outside backupkit: its ordered chunk ids pin it, and a
       // second hash pass over every byte would cost ~0.6 CPU-s per GB.
       hashContent: false,
-      completeMetadata: () => ({
-        row_count: rowCount ?? 0,
-        checksum: {
-          algorithm: 'chunk-ids',
-          of: copyFormatOf(table) === 'binary' ? 'copy-binary' : 'copy-text',
+      completeMetadata: () => ({ row_count: rows.reduce<number>((sum, n) => sum + (n ?? 0), 0), checksum }),
+    };
+    if (!split) return { ...entry, open: read(copyToSql(table), `table ${name}`, 0) };
+    const estimates = shareByPages(split, table.estimated_bytes);
+    return {
+      ...entry,
+      parts: split.ranges.map((range, i) => ({
+        estimatedBytes: estimates[i]!,
+        open: read(
+          copyRowsToSql(table, pageRangeCondition(range)),
+          `table ${name} (pages ${range.first} to ${range.end ?? 'the end'})`,
+          i,
+        ),
+        metadata: () => {
+          const part: TablePartMetadata = {
+            first_page: range.first,
+            end_page: range.end,
+            row_count: rows[i] ?? 0,
+          };
+          return { ...part };
         },
-      }),
+      })),
     };
   }
 }

@@ -113,3 +113,14 @@ export interface TableEntryMetadata extends TableSchema {
    */
   checksum?: { algorithm: 'chunk-ids' | 'sha256'; of: 'copy-text' | 'copy-binary' };
 }
+
+/**
+ * `EntryPart.metadata` of a table read as page ranges: the heap pages `[first_page, end_page)`
+ * (`end_page` null: to the end) and the rows COPY read from them. The entry's `row_count` is
+ * the sum; each part is a complete COPY stream of its own (binary ones with their own header).
+ */
+export interface TablePartMetadata {
+  first_page: number;
+  end_page: number | null;
+  row_count: number;
+}
