@@ -13,8 +13,6 @@ export interface PackWriterOptions {
   key: DataKey | null;
   /** A pack is sealed once its blobs reach this many bytes. */
   targetBytes: number;
-  /** The largest blob that will be added (a chunk of the chunker's maximum, stored). */
-  maxBlobBytes: number;
   /**
    * Packs uploading at once, each holding its buffer (default 1: the next pack fills while one
    * uploads; each more costs a pack's memory, and a backup's budget is a few hundred MiB).
@@ -32,6 +30,9 @@ export interface WrittenPack extends IndexedPack {
  * Where a blob belongs in its pack: blobs of one group (an entry) are stored together, in `seq`
  * order, however their encoding finished; a restore then reads an entry's chunks in few ranges.
  */
+/** Header bytes a pack's buffer leaves room for: 40 per blob, so ~1,600 blobs; more are rare. */
+const HEADER_ROOM = 64 * 1024;
+
 export interface BlobOrder {
   group: number;
   seq: number;
@@ -47,8 +48,8 @@ interface OpenPack {
 /**
  * Appends stored chunks (blobs) to pack files and uploads each once it reaches the target size.
  * Blobs are copied in, so the caller's buffer is free as soon as `add` resolves. Memory: the
- * open pack, the uploading ones and, while a pack of several entries is sealed, the copy that
- * puts each entry's blobs together, each about `targetBytes + maxBlobBytes`; buffers are reused.
+ * open pack and the uploading ones (the copy that puts each entry's blobs together when a pack
+ * is sealed reuses the last upload's buffer), each about `targetBytes`; buffers are reused.
  * A pack's name is the SHA-256 of its bytes. Packs are not in any index until the caller
  * writes one for {@link finish}'s list: until then they are orphans a crash leaves behind.
  */
@@ -68,7 +69,9 @@ export class PackWriter {
 
   constructor(options: PackWriterOptions) {
     this.#options = options;
-    this.#capacity = options.targetBytes + options.maxBlobBytes;
+    // Blobs stop short of the target (a blob that would pass it starts the next pack): a pack's
+    // buffer holds the target plus room for its header.
+    this.#capacity = options.targetBytes + HEADER_ROOM;
     this.#uploadSlots = new Semaphore(Math.max(1, options.uploads ?? 1));
   }
 
@@ -81,7 +84,7 @@ export class PackWriter {
 
   async #add(id: string, stored: Uint8Array, size: number, order: BlobOrder | undefined): Promise<void> {
     this.#throwIfFailed();
-    if (this.#open && this.#open.used + stored.length > this.#open.buffer.length) await this.#seal();
+    if (this.#open && this.#open.used + stored.length > this.#options.targetBytes) await this.#seal();
     this.#open ??= { buffer: this.#takeBuffer(stored.length), used: 0, blobs: [], orders: [] };
     const open = this.#open;
     open.buffer.set(stored, open.used);
@@ -132,8 +135,18 @@ export class PackWriter {
   }
 
   async #seal(): Promise<void> {
-    const open = this.#ordered(this.#open!);
+    const full = this.#open!;
     this.#open = null;
+    // The upload slot first: the last upload's buffer is then free for the ordered copy, so a
+    // writer holds two buffers (one filling, one uploading), not three.
+    await this.#uploadSlots.acquire(this.#options.signal);
+    let open: OpenPack;
+    try {
+      open = this.#ordered(full);
+    } catch (error) {
+      this.#uploadSlots.release();
+      throw error;
+    }
     const tail = await encodePackTail(open.blobs, this.#options.key);
     let body: Buffer;
     if (open.used + tail.length <= open.buffer.length) {
@@ -143,7 +156,6 @@ export class PackWriter {
       body = Buffer.concat([open.buffer.subarray(0, open.used), tail]); // a header of very many tiny blobs
     }
     const name = createHash('sha256').update(body).digest('hex');
-    await this.#uploadSlots.acquire(this.#options.signal);
     const upload = this.#options.driver
       .put(packKey(name), body, { signal: this.#options.signal, contentLength: body.length })
       .then(

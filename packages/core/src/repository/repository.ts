@@ -268,7 +268,6 @@ export class Repository {
       driver: this.#driver,
       key,
       targetBytes: this.#config.pack.target_size,
-      maxBlobBytes: this.chunkerParams.maxSize + 1024,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

@@ -117,7 +117,7 @@ describe('engine flow control', () => {
       encoderWorkers: 1,
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    // 1 pack uploading + 1 being filled (≤ 8 MiB each with a 4 MiB target and 4 MiB chunks),
+    // 1 pack uploading + 1 being filled (≤ 4 MiB each with a 4 MiB target),
     // 2 chunks in flight + 1 waiting for a slot + the chunker's buffer (≤ 4 MiB each), plus
     // stream buffers: far below the 64 MiB the source holds.
     expect(produced).toBeGreaterThan(0);
