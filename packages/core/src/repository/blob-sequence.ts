@@ -1,5 +1,6 @@
 import { isBackupError } from '../errors.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
+import { releaseNow } from '../util/release-memory.js';
 import type { BlobLocation } from './chunk-index.js';
 import { readRange } from './pack-format.js';
 
@@ -31,6 +32,8 @@ export class BlobSequence {
   /** The span each blob is in, or -1 to read it alone. */
   readonly #spanOf: Int32Array;
   readonly #reads = new Map<number, Promise<Buffer | null>>();
+  /** Blobs of each span not yet handed out: at 0 its bytes are freed. */
+  readonly #left: Int32Array;
 
   constructor(
     driver: StorageDriver,
@@ -64,6 +67,7 @@ export class BlobSequence {
       }
       this.#spanOf[i] = this.#spans.length - 1;
     });
+    this.#left = Int32Array.from(this.#spans, (span) => span.to - span.from);
   }
 
   /** Requests made (span reads), for tests and measurements. */
@@ -78,11 +82,14 @@ export class BlobSequence {
     const bytes = await this.#span(spanIndex);
     this.#span(spanIndex + 1).catch(() => {}); // read ahead; its failure surfaces when its turn comes
     const span = this.#spans[spanIndex]!;
-    if (index === span.to - 1) this.#reads.delete(spanIndex); // its last blob: let it go
+    const last = --this.#left[spanIndex]! === 0;
+    if (last) this.#reads.delete(spanIndex);
     if (bytes === null) return this.#readAlone(index);
     const location = this.#locations[index]!;
     const own = Buffer.allocUnsafeSlow(location.length);
     bytes.copy(own, 0, location.offset - span.offset, location.offset - span.offset + location.length);
+    // Its last blob copied out: freed now, not when the collector gets to it.
+    if (last) releaseNow(bytes);
     return own;
   }
 

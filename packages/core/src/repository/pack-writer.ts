@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { toBackupError } from '../errors.js';
 import type { StorageDriver } from '../storage/storage-driver.js';
+import { releaseNow } from '../util/release-memory.js';
 import { Semaphore } from '../util/semaphore.js';
 import type { DataKey } from './data-key.js';
 import type { IndexedPack } from './index-format.js';
@@ -124,9 +125,12 @@ export class PackWriter {
     return [...this.#written];
   }
 
-  /** Waits for uploads in flight without throwing (cleanup after a failure). */
+  /** Waits for uploads in flight without throwing (cleanup after a failure), then frees the buffers. */
   async settle(): Promise<void> {
     while (this.#uploading.size > 0) await Promise.allSettled([...this.#uploading]);
+    // Freed now: a long-lived process would otherwise keep each run's pack buffers until its
+    // collector gets to them (they live outside the JavaScript heap).
+    for (const buffer of this.#spare.splice(0)) releaseNow(buffer);
   }
 
   #takeBuffer(firstBlob: number): Buffer {
@@ -168,6 +172,7 @@ export class PackWriter {
           });
           this.storedBytes += body.length;
           if (open.buffer.length === this.#capacity) this.#spare.push(open.buffer);
+          else releaseNow(open.buffer); // a pack of its own for one big blob: not reused
         },
         (error: unknown) => {
           this.#failure ??= toBackupError(error, 'storage_error');
