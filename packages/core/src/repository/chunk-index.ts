@@ -1,3 +1,5 @@
+import { CHUNK_ID } from './layout.js';
+
 /** Where a chunk's stored bytes (its blob) lie: a byte range of a pack file. */
 export interface BlobLocation {
   /** The pack's name (64 hex). */
@@ -60,13 +62,15 @@ export class ChunkIndex {
     return true;
   }
 
+  /** Undefined for an id not indexed, or not an id at all. */
   get(id: string): BlobLocation | undefined {
+    if (!CHUNK_ID.test(id)) return undefined;
     const record = this.#find(Buffer.from(id, 'hex'));
     return record < 0 ? undefined : this.#location(record);
   }
 
   has(id: string): boolean {
-    return this.#find(Buffer.from(id, 'hex')) >= 0;
+    return CHUNK_ID.test(id) && this.#find(Buffer.from(id, 'hex')) >= 0;
   }
 
   *entries(): IterableIterator<[string, BlobLocation]> {

@@ -20,6 +20,7 @@ export {
   type ObjectHeader,
 } from './object-format.js';
 export type { PackBlob, PackContents } from './pack-format.js';
+export type { StoredChunkInfo } from './pack-store.js';
 export type { PackWriter, WrittenPack } from './pack-writer.js';
 export * from './repo-config.js';
 export * from './repository.js';

@@ -2,26 +2,24 @@ import { createHash } from 'node:crypto';
 import { BackupError, isBackupError } from '../errors.js';
 import type { KeyProvider } from '../keys/key-provider.js';
 import type { DriverCallOptions, StorageDriver } from '../storage/storage-driver.js';
-import { BlobFetcher } from './blob-fetcher.js';
-import { BlobSequence } from './blob-sequence.js';
+import type { BlobFetcher } from './blob-fetcher.js';
 import type { ChunkBufferPool } from './chunk-buffer-pool.js';
-import { decodeObject, encodeObject, parseObjectHeader } from './chunk-codec.js';
-import { type ChunkDecoder, type ChunkReader, createWorkerDecoder } from './chunk-decoder.js';
+import { encodeObject } from './chunk-codec.js';
+import type { ChunkReader } from './chunk-decoder.js';
 import { type ChunkEncoder, createInProcessEncoder } from './chunk-encoder.js';
 import type { BlobLocation } from './chunk-index.js';
+import { chunkAad, createChunkReader, decodeChunk } from './chunk-reading.js';
 import type { ChunkerParams } from './chunker.js';
 import { type CompressionSetting, normalizeCompression } from './compression.js';
 import { type DataKey, hmacChunkId } from './data-key.js';
 import { GEAR } from './gear-scan.js';
-import { type IndexedPack, indexBatches, writeIndex } from './index-format.js';
-import { indexedPacks, type LoadedIndex, loadIndex } from './index-loader.js';
+import type { IndexedPack } from './index-format.js';
+import type { LoadedIndex } from './index-loader.js';
 import { type DataKeyRecord, KeyStore, type WrapUnderResult } from './key-store.js';
 import {
   BACKUP_ID,
   backupIdFromKey,
   CHUNK_ID,
-  indexKey,
-  packKey,
   REPO_CONFIG_KEY,
   SNAPSHOTS_PREFIX,
   snapshotKey,
@@ -29,8 +27,8 @@ import {
 import type { CompressionAlgorithm, Manifest } from './manifest.js';
 import { decodeManifest, encodeManifest, MAX_MANIFEST_BYTES } from './manifest-codec.js';
 import { readObject } from './object-io.js';
-import { isMissingPack, readBlob } from './pack-format.js';
-import { PackWriter, type WrittenPack } from './pack-writer.js';
+import { PackStore, type StoredChunkInfo } from './pack-store.js';
+import type { PackWriter, WrittenPack } from './pack-writer.js';
 import { chunkerParamsOf, newRepoConfig, parseRepoConfig, type RepoConfig } from './repo-config.js';
 import { createWorkerEncoder } from './worker-encoder.js';
 
@@ -60,14 +58,6 @@ export interface PutChunkResult {
   compression: CompressionAlgorithm;
 }
 
-export interface StoredChunkInfo {
-  id: string;
-  storedBytes: number;
-}
-
-/** Upper bounds that keep a tampered object from exhausting memory. */
-const MAX_CHUNK_PLAINTEXT = 64 * 1024 * 1024;
-
 /**
  * A content-addressed chunk store plus snapshot manifests on any `StorageDriver` (layout:
  * `repo.json`, `keys/`, `data/<2 hex>/<64 hex>` packs, `index/<64 hex>`, `snapshots/<backup_id>.json`,
@@ -78,15 +68,14 @@ export class Repository {
   readonly #config: RepoConfig;
   readonly #keys: KeyStore;
   readonly #writeKey: DataKey | null;
-  #index: Promise<LoadedIndex> | null = null;
-  /** Counts index reloads, so that concurrent reads missing a chunk reload once, not each. */
-  #indexGeneration = 0;
+  readonly #packs: PackStore;
 
   private constructor(driver: StorageDriver, config: RepoConfig, keys: KeyStore, writeKey: DataKey | null) {
     this.#driver = driver;
     this.#config = config;
     this.#keys = keys;
     this.#writeKey = writeKey;
+    this.#packs = new PackStore(driver, (id) => keys.resolve(id), config.pack.target_size, writeKey);
   }
 
   /**
@@ -203,37 +192,25 @@ export class Repository {
     return { gear: key.chunkerGear, chunkId: (plaintext) => hmacChunkId(key, plaintext) };
   }
 
-  /**
-   * The chunk index (loaded once per handle; see {@link loadIndex} in index-loader.ts): every
-   * stored chunk's blob location, from the index objects and the headers of unindexed packs.
-   */
+  /** The chunk index: see {@link PackStore.loadIndex}. */
   loadIndex(options: DriverCallOptions = {}): Promise<LoadedIndex> {
-    if (!this.#index) {
-      const loading = loadIndex(this.#driver, (id) => this.#keys.resolve(id), options);
-      this.#index = loading;
-      loading.catch(() => {
-        if (this.#index === loading) this.#index = null;
-      });
-    }
-    return this.#index;
+    return this.#packs.loadIndex(options);
   }
 
   /** Re-reads the chunk index from storage (another process may have written or repacked). */
   refreshIndex(options: DriverCallOptions = {}): Promise<LoadedIndex> {
-    this.forgetIndex();
-    return this.loadIndex(options);
+    return this.#packs.refreshIndex(options);
   }
 
   /** Drops the loaded index: the next use reads it again (after this handle changed storage). */
   forgetIndex(): void {
-    this.#index = null;
-    this.#indexGeneration++;
+    this.#packs.forgetIndex();
   }
 
   /** Where a chunk is stored, or undefined when no pack holds it. */
-  async locateChunk(id: string, options: DriverCallOptions = {}): Promise<BlobLocation | undefined> {
+  locateChunk(id: string, options: DriverCallOptions = {}): Promise<BlobLocation | undefined> {
     assertChunkId(id);
-    return (await this.loadIndex(options)).chunks.get(id);
+    return this.#packs.locateChunk(id, options);
   }
 
   async hasChunk(id: string, options: DriverCallOptions = {}): Promise<boolean> {
@@ -241,94 +218,37 @@ export class Repository {
   }
 
   /** Every stored chunk with its stored size (from the index). */
-  async *listChunks(options: DriverCallOptions = {}): AsyncIterable<StoredChunkInfo> {
-    const { chunks } = await this.loadIndex(options);
-    for (const [id, location] of chunks.entries()) yield { id, storedBytes: location.length };
+  listChunks(options: DriverCallOptions = {}): AsyncIterable<StoredChunkInfo> {
+    return this.#packs.listChunks(options);
   }
 
-  /**
-   * A writer that appends this run's encoded chunks to packs of the repository's pack size.
-   * Its packs are committed by {@link commitPacks} (an index object), before the manifest.
-   */
+  /** A writer of this run's encoded chunks into packs: see {@link PackStore.createPackWriter}. */
   createPackWriter(options: DriverCallOptions = {}): PackWriter {
-    return this.#packWriter(this.#writeKey, options);
+    return this.#packs.createPackWriter(options);
   }
 
-  /**
-   * A pack writer sealing under data key `dataKeyId` (null: in the clear), whatever this handle
-   * writes with: garbage collection repacks blobs into packs of the key they are sealed with.
-   * @throws BackupError key errors when the data key does not open.
-   */
-  async createPackWriterFor(dataKeyId: string | null, options: DriverCallOptions = {}): Promise<PackWriter> {
-    return this.#packWriter(dataKeyId === null ? null : await this.#keys.resolve(dataKeyId), options);
+  /** A pack writer sealing under data key `dataKeyId`: see {@link PackStore.createPackWriterFor}. */
+  createPackWriterFor(dataKeyId: string | null, options: DriverCallOptions = {}): Promise<PackWriter> {
+    return this.#packs.createPackWriterFor(dataKeyId, options);
   }
 
-  #packWriter(key: DataKey | null, options: DriverCallOptions): PackWriter {
-    return new PackWriter({
-      driver: this.#driver,
-      key,
-      targetBytes: this.#config.pack.target_size,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+  /** Index objects for a run's packs, before its manifest: see {@link PackStore.commitPacks}. */
+  commitPacks(packs: readonly WrittenPack[], options: DriverCallOptions = {}): Promise<string[]> {
+    return this.#packs.commitPacks(packs, options);
   }
 
-  /**
-   * Writes index objects for `packs` (after the packs, before any manifest using them), each
-   * sealed under its packs' data key, and adds them to this handle's index; returns their names.
-   */
-  async commitPacks(packs: readonly WrittenPack[], options: DriverCallOptions = {}): Promise<string[]> {
-    const names = await this.writeIndexes(packs, [], options);
-    const loaded = this.#index ? await this.#index.catch(() => null) : null;
-    if (loaded) {
-      for (const pack of packs) {
-        loaded.packs.set(pack.name, { key: packKey(pack.name), size: pack.bytes, lastModified: new Date() });
-        loaded.packKeys.set(pack.name, pack.key);
-        for (const blob of pack.blobs) loaded.chunks.add(blob.id, { pack: pack.name, ...blob });
-      }
-      loaded.indexNames.push(...names);
-    }
-    return names;
-  }
-
-  /**
-   * Writes index objects for `packs` (grouped by the data key they are sealed with, at most
-   * `MAX_BLOBS_PER_INDEX` blobs each), naming `supersedes` as replaced; returns their names.
-   */
-  async writeIndexes(
+  /** Index objects for `packs`: see {@link PackStore.writeIndexes}. */
+  writeIndexes(
     packs: readonly IndexedPack[],
     supersedes: readonly string[],
     options: DriverCallOptions = {},
   ): Promise<string[]> {
-    const byKey = new Map<string | null, IndexedPack[]>();
-    for (const pack of packs) byKey.set(pack.key, [...(byKey.get(pack.key) ?? []), pack]);
-    const names: string[] = [];
-    for (const [keyId, group] of byKey) {
-      const key = keyId === null ? null : await this.#keys.resolve(keyId);
-      for (const batch of indexBatches(group)) {
-        names.push(
-          await writeIndex(this.#driver, { supersedes: [...supersedes], packs: batch }, key, options),
-        );
-      }
-    }
-    return names;
+    return this.#packs.writeIndexes(packs, supersedes, options);
   }
 
-  /**
-   * Replaces this handle's index objects with one (per data key) once there are `minObjects` or
-   * more: each backup adds one, and every load reads them all. The new objects are written
-   * before the old ones are deleted; a reader that misses both reads pack headers instead.
-   * Skipped (0) when some index object does not open with this process's keys.
-   * @returns the number of index objects replaced.
-   */
-  async consolidateIndex(options: DriverCallOptions & { minObjects?: number } = {}): Promise<number> {
-    const call = options.signal ? { signal: options.signal } : {};
-    const loaded = await this.loadIndex(call);
-    const old = loaded.indexNames;
-    if (old.length < (options.minObjects ?? 32) || loaded.unreadable.length > 0) return 0;
-    await this.writeIndexes(indexedPacks(loaded), old, call);
-    for (const name of old) await this.#driver.delete(indexKey(name), call);
-    this.forgetIndex();
-    return old.length;
+  /** Folds many index objects into one: see {@link PackStore.consolidateIndex}. */
+  consolidateIndex(options: DriverCallOptions & { minObjects?: number } = {}): Promise<number> {
+    return this.#packs.consolidateIndex(options);
   }
 
   /**
@@ -387,133 +307,32 @@ export class Repository {
    * `key_not_found` / `key_mismatch`.
    */
   async getChunk(id: string, options: DriverCallOptions = {}): Promise<Buffer> {
-    return this.#decodeHere(id, await this.readStoredChunk(id, options));
+    return decodeChunk(id, await this.readStoredChunk(id, options), (dataKeyId) =>
+      this.#keys.resolve(dataKeyId),
+    );
   }
 
   /**
    * A reader whose `getChunk` does what {@link getChunk} does, with decryption, decompression
-   * and the id check in `workers` worker threads (0 = on the calling thread), and blobs read by
-   * range with neighbours coalesced. Close it when done.
+   * and the id check in `workers` worker threads (0 = on the calling thread), blobs read by
+   * range with neighbours coalesced, and `sequence` for an entry's chunks. Close it when done.
    */
   createChunkReader(options: { workers?: number } = {}): ChunkReader {
-    const workers = Math.max(0, Math.floor(options.workers ?? 0));
-    const fetcher = new BlobFetcher(this.#driver);
-    // A slot holds a chunk's plaintext: sized from this repository's largest chunk, up to 16 MiB
-    // chunks (larger ones, in repositories configured so, get buffers of their own). The same
-    // slot size as a backup's chunk buffers: both lie in the process's one slot memory, and
-    // the same geometry makes them touch the same pages.
-    const decoder =
-      workers === 0
-        ? null
-        : createWorkerDecoder(workers, MAX_CHUNK_PLAINTEXT, {
-            slotBytes: Math.min(this.chunkerParams.maxSize, 16 * 1024 * 1024) + 64,
-          });
-    // Stored bytes are memory of their own: the decoder hands them to its worker rather than copying.
-    const decode = (id: string, stored: Buffer, size?: number) =>
-      decoder ? this.#decodeInWorker(decoder, id, stored, size) : this.#decodeHere(id, stored);
-    const read = (id: string, signal?: AbortSignal) =>
-      this.readStoredChunk(id, { ...(signal ? { signal } : {}), fetcher });
-    return {
-      getChunk: async (id, o = {}) => decode(id, await read(id, o.signal), o.size),
-      sequence: (ids, o = {}) => {
-        for (const id of ids) assertChunkId(id);
-        const sequence = this.loadIndex(o.signal ? { signal: o.signal } : {}).then(
-          (loaded) =>
-            new BlobSequence(
-              this.#driver,
-              ids.map((id) => loaded.chunks.get(id)),
-              (index) => read(ids[index]!, o.signal),
-              o.signal,
-            ),
-        );
-        sequence.catch(() => {}); // surfaces through get()
-        return { get: async (index, size) => decode(ids[index]!, await (await sequence).get(index), size) };
+    return createChunkReader(
+      {
+        driver: this.#driver,
+        maxChunkSize: this.chunkerParams.maxSize,
+        loadIndex: (o) => this.loadIndex(o),
+        readStoredChunk: (id, o) => this.readStoredChunk(id, o),
+        resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
       },
-      close: async () => decoder?.close(),
-    };
+      Math.max(0, Math.floor(options.workers ?? 0)),
+    );
   }
 
-  async #decodeInWorker(decoder: ChunkDecoder, id: string, stored: Buffer, size?: number): Promise<Buffer> {
-    const label = `Chunk ${id}`;
-    const header = parseObjectHeader(stored, label, { chunk_id: id });
-    let key: DataKey | null = null;
-    if (header.encrypted) {
-      try {
-        key = await this.#keys.resolve(header.dataKeyId!);
-      } catch (error) {
-        if (isBackupError(error, 'integrity_error')) {
-          throw new BackupError('integrity_error', `${label} names a data key the repository does not have`, {
-            details: { chunk_id: id, data_key_id: header.dataKeyId },
-          });
-        }
-        throw error;
-      }
-    }
-    return decoder.decode(stored, chunkAad(id), id, key, label, true, size);
-  }
-
-  async #decodeHere(id: string, stored: Buffer): Promise<Buffer> {
-    const details = { chunk_id: id };
-    const plaintext = await decodeObject(stored, {
-      aad: chunkAad(id),
-      resolveKey: (dataKeyId) => this.#keys.resolve(dataKeyId),
-      maxPlaintext: MAX_CHUNK_PLAINTEXT,
-      label: `Chunk ${id}`,
-      details,
-    });
-    const { dataKeyId } = parseObjectHeader(stored, `Chunk ${id}`, details);
-    const actual = dataKeyId
-      ? hmacChunkId(await this.#keys.resolve(dataKeyId), plaintext)
-      : createHash('sha256').update(plaintext).digest('hex');
-    if (actual !== id) {
-      throw new BackupError('integrity_error', `Chunk ${id} does not match its content`, { details });
-    }
-    return plaintext;
-  }
-
-  /**
-   * A chunk's stored bytes (its blob, in memory of its own). A chunk the index does not know, or
-   * whose pack is gone, gets one re-read of the index (a repack may have moved it) before it
-   * counts as missing.
-   * @throws BackupError `integrity_error` with `missing: true` when no pack holds it.
-   */
-  async readStoredChunk(
-    id: string,
-    options: DriverCallOptions & { fetcher?: BlobFetcher } = {},
-  ): Promise<Buffer> {
-    assertChunkId(id);
-    const call = options.signal ? { signal: options.signal } : {};
-    for (let attempt = 0; ; attempt++) {
-      const generation = this.#indexGeneration;
-      const loaded = await this.loadIndex(call);
-      const location = loaded.chunks.get(id);
-      if (location) {
-        try {
-          return options.fetcher
-            ? await options.fetcher.fetch(location, options.signal)
-            : await readBlob(this.#driver, location, { ...call, own: true });
-        } catch (error) {
-          if (isBackupError(error, 'integrity_error')) {
-            throw new BackupError('integrity_error', `Chunk ${id}: ${error.message}`, {
-              details: { ...error.details, chunk_id: id },
-              cause: error,
-            });
-          }
-          if (!isMissingPack(error)) throw error;
-        }
-      }
-      if (attempt > 0) {
-        // Index objects under a key this process cannot open may well hold it: say that instead.
-        const unopened = loaded.unreadable[0];
-        if (!location && unopened) throw unopened.error;
-        throw new BackupError('integrity_error', `Chunk ${id} is missing from the repository`, {
-          details: { chunk_id: id, missing: true, ...(location ? { pack: location.pack } : {}) },
-        });
-      }
-      // Not where this handle's index says: re-read it once (a repack may have moved the chunk),
-      // unless a concurrent read did so already.
-      if (this.#indexGeneration === generation) this.forgetIndex();
-    }
+  /** A chunk's stored bytes: see {@link PackStore.readStoredChunk}. */
+  readStoredChunk(id: string, options: DriverCallOptions & { fetcher?: BlobFetcher } = {}): Promise<Buffer> {
+    return this.#packs.readStoredChunk(id, options);
   }
 
   /**
@@ -569,10 +388,6 @@ export class Repository {
     assertBackupId(backupId);
     await this.#driver.delete(snapshotKey(backupId), options);
   }
-}
-
-function chunkAad(id: string): Buffer {
-  return Buffer.from(`backupkit:chunk:${id}`, 'utf8');
 }
 
 function assertChunkId(id: string): void {
