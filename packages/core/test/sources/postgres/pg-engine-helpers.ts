@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  type ChunkerParams,
   createPostgresRestoreTarget,
   createPostgresSource,
   LocalKeyProvider,
@@ -16,15 +17,18 @@ import {
 /** A local encrypted repository in a temp dir, and backup/restore through the real engine. */
 export class EngineHarness {
   readonly #root: string;
+  readonly #chunker: ChunkerParams | undefined;
   readonly #keys = new LocalKeyProvider({ test: randomBytes(32) });
   #count = 0;
 
-  private constructor(root: string) {
+  private constructor(root: string, chunker: ChunkerParams | undefined) {
     this.#root = root;
+    this.#chunker = chunker;
   }
 
-  static async create(): Promise<EngineHarness> {
-    return new EngineHarness(await mkdtemp(path.join(tmpdir(), 'bk-pg-engine-')));
+  /** `chunker`: the new repository's chunk sizes (default: the library's). */
+  static async create(options: { chunker?: ChunkerParams } = {}): Promise<EngineHarness> {
+    return new EngineHarness(await mkdtemp(path.join(tmpdir(), 'bk-pg-engine-')), options.chunker);
   }
 
   async #repository(create: boolean): Promise<Repository> {
@@ -32,6 +36,7 @@ export class EngineHarness {
       create,
       keyProvider: this.#keys,
       encryption: { enabled: true, keyId: 'test' },
+      ...(this.#chunker ? { chunker: this.#chunker } : {}),
     });
   }
 

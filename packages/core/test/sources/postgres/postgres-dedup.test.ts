@@ -12,7 +12,17 @@ describe('postgres backups deduplicate across runs', () => {
 
   beforeAll(async () => {
     db = await createTempDatabase('bk_pg_dedup');
-    harness = await EngineHarness.create();
+    // 256 KiB chunks for a 44 MB table: the changed region (~6% of it) spans many chunks, so
+    // the share stored does not hang on where one 1 MiB boundary falls — with keyed chunking,
+    // a new repository's boundaries are its data key's, different on every run.
+    harness = await EngineHarness.create({
+      chunker: {
+        algorithm: 'fastcdc-gear-v1',
+        minSize: 64 * 1024,
+        avgSize: 256 * 1024,
+        maxSize: 1024 * 1024,
+      },
+    });
     await withClient(db.url, (c) =>
       c.query(`
         CREATE TABLE events (id bigserial PRIMARY KEY, account int NOT NULL, kind text NOT NULL,
