@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { BackupError, toBackupError } from '../errors.js';
@@ -16,8 +15,8 @@ import { forEachConcurrent } from '../util/concurrency.js';
 import { giveBack } from '../util/lent-buffers.js';
 import { chunkRefsFunction } from './content-ids.js';
 import { entryPartSlices } from './entry-parts.js';
-import { LentWindow } from './lent-window.js';
 import { ProgressMeter, type TransferProgress } from './progress.js';
+import { type ContentState, verifiedContent } from './verified-content.js';
 import { WorkLedger } from './work-ledger.js';
 
 export interface RunRestoreOptions {
@@ -235,7 +234,7 @@ async function restoreEntry(entry: ManifestEntry, ctx: RestoreEntryContext): Pro
   if (entry.parts && entry.parts.length > 0) return restoreEntryParts(entry, ctx);
   const hasContent = entry.chunks.length > 0 || entry.sha256 !== undefined;
   if (!hasContent) return ctx.target.restoreEntry(entry, null, ctx.context);
-  const state: { failure?: BackupError; complete: boolean } = { complete: false };
+  const state: ContentState = { complete: false };
   const content = openContent(entry, ctx, state);
   try {
     const result = await ctx.target.restoreEntry(entry, content, ctx.context);
@@ -263,7 +262,7 @@ async function restoreEntryParts(
     );
   }
   const slices = entryPartSlices(entry);
-  const state: { failure?: BackupError; complete: boolean } = { complete: false };
+  const state: ContentState = { complete: false };
   const opened: Readable[] = [];
   const parts: EntryPartContents = {
     count: slices.length,
@@ -287,11 +286,7 @@ async function restoreEntryParts(
 }
 
 /** The entry's verified content as a stream, destroyed when the run is cancelled. */
-function openContent(
-  entry: ManifestEntry,
-  ctx: RestoreEntryContext,
-  state: { failure?: BackupError; complete: boolean },
-): Readable {
+function openContent(entry: ManifestEntry, ctx: RestoreEntryContext, state: ContentState): Readable {
   const content = Readable.from(
     verifiedContent(entry, ctx.reader, ctx.prefetch, ctx.context.signal, state, ctx.onBytes),
     { objectMode: false, highWaterMark: 1 },
@@ -304,94 +299,6 @@ function openContent(
   signal.addEventListener('abort', onAbort, { once: true });
   content.once('close', () => signal.removeEventListener('abort', onAbort));
   return content;
-}
-
-/**
- * Yields the entry's chunks in order, `prefetch` fetched ahead, each verified; checks the
- * entry's size and (when the manifest has one) its SHA-256 before the last chunk is yielded.
- */
-async function* verifiedContent(
-  entry: ManifestEntry,
-  reader: ChunkReader,
-  prefetch: number,
-  signal: AbortSignal,
-  state: { failure?: BackupError; complete: boolean },
-  onBytes: (bytes: number) => void,
-): AsyncGenerator<Buffer> {
-  const refs = entry.chunks;
-  // Read in spans of neighbouring blobs (a backup keeps an entry's chunks together in packs).
-  const sequence = reader.sequence(
-    refs.map((ref) => ref.id),
-    { signal },
-  );
-  const queue: Promise<Buffer>[] = [];
-  let next = 0;
-  const fill = () => {
-    while (queue.length < prefetch && next < refs.length) {
-      const ref = refs[next];
-      const pending = sequence.get(next++, ref!.size);
-      pending.catch(() => {}); // observed when its turn comes
-      queue.push(pending);
-    }
-  };
-  // Without a recorded SHA-256 the ordered, id-checked chunks already pin the content.
-  const hash = entry.sha256 === undefined ? null : createHash('sha256');
-  const window = new LentWindow(2);
-  let size = 0;
-  const fail = (message: string, cause?: unknown): BackupError => {
-    state.failure = new BackupError('integrity_error', message, {
-      details: { entry: entry.name, ...(cause instanceof BackupError ? cause.details : {}) },
-      cause,
-    });
-    return state.failure;
-  };
-  try {
-    for (let i = 0; i < refs.length; i++) {
-      await window.room(signal);
-      fill();
-      let chunk: Buffer;
-      try {
-        chunk = await queue.shift()!;
-      } catch (error) {
-        if (error instanceof BackupError && error.code === 'integrity_error') {
-          throw fail(`Entry "${entry.name}": ${error.message}`, error);
-        }
-        throw error;
-      }
-      if (chunk.length !== refs[i]!.size) {
-        giveBack(chunk);
-        throw fail(
-          `Entry "${entry.name}": chunk ${refs[i]!.id} has ${chunk.length} bytes, the manifest says ${refs[i]!.size}`,
-        );
-      }
-      hash?.update(chunk);
-      size += chunk.length;
-      if (i === refs.length - 1) checkEntry(entry, hash?.digest('hex'), size, fail);
-      fill();
-      window.handOver(chunk);
-      yield chunk;
-      onBytes(chunk.length);
-    }
-    if (refs.length === 0) checkEntry(entry, hash?.digest('hex'), 0, fail);
-    state.complete = true;
-  } finally {
-    // Fetched but never handed over (a failure, or a target that stopped reading): their pooled
-    // memory can be reused at once.
-    for (const pending of queue) pending.then(giveBack, () => {});
-  }
-}
-
-function checkEntry(
-  entry: ManifestEntry,
-  sha256: string | undefined,
-  size: number,
-  fail: (message: string) => BackupError,
-) {
-  if (size !== entry.size)
-    throw fail(`Entry "${entry.name}" restored ${size} bytes, the manifest says ${entry.size}`);
-  if (entry.sha256 !== undefined && sha256 !== entry.sha256) {
-    throw fail(`Entry "${entry.name}" does not match its SHA-256`);
-  }
 }
 
 export interface VerifyChunksOptions {

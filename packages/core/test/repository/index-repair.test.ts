@@ -13,6 +13,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeSource, tempDriver } from '../engine/fixtures.js';
 import { hashingTarget, sha256 } from '../retention/gc-support.js';
+import { SMALL_PACKS } from './small-packs.js';
 
 // The index is a cache of what pack headers say: a lost or damaged index object costs reads,
 // never data. Readers fall back to the headers of packs no index covers; repairIndex makes
@@ -32,9 +33,7 @@ const open = () =>
     keyProvider: keys,
     encryption: { enabled: true, keyId: 'k1' },
     create: true,
-    // Small packs: each backup leaves several.
-    packSize: 4 * 1024 * 1024,
-    chunker: { algorithm: 'fastcdc-gear-v1', minSize: 16384, avgSize: 65536, maxSize: 262144 },
+    ...SMALL_PACKS,
   });
 
 async function backupBoth(): Promise<Manifest[]> {

@@ -15,6 +15,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeSource, tempDriver } from '../engine/fixtures.js';
 import { hashingTarget, sha256 } from '../retention/gc-support.js';
+import { SMALL_PACKS } from './small-packs.js';
 
 // SIGKILL at each step where format 2 writes or deletes something: mid-pack and mid-index in a
 // backup; mid-repack, mid-index and mid-delete in garbage collection. Afterwards no partial
@@ -38,8 +39,7 @@ const open = () =>
     keyProvider: keys,
     encryption: { enabled: true, keyId: 'k1' },
     create: true,
-    packSize: 4 * MiB,
-    chunker: { algorithm: 'fastcdc-gear-v1', minSize: 16384, avgSize: 65536, maxSize: 262144 },
+    ...SMALL_PACKS,
   });
 
 async function backup(backupId: string, files: Record<string, Buffer>): Promise<Manifest> {
